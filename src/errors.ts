@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'NOT_READY' // no CA active yet
   | 'UPSTREAM' // upstream CA unusable
   | 'ATTESTATION_FAILED'
+  | 'SOCKET_IN_USE' // another live process serves on the configured socket
   | 'INTERNAL';
 
 export class MeshidError extends Error {

@@ -1,0 +1,39 @@
+import path from 'node:path';
+import type net from 'node:net';
+import { MeshidError } from '../errors';
+
+/** What the kernel says about the process on the other end of a unix socket. */
+export interface PeerCredentials {
+  readonly pid: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+interface NativeAddon {
+  peerCredentials(fd: number): PeerCredentials;
+}
+
+// Built by node-gyp during `npm ci` (binding.gyp). Loaded lazily so commands that never accept
+// connections (config checks, `api fetch`) work even where the addon failed to build.
+let addon: NativeAddon | undefined;
+function native(): NativeAddon {
+  addon ??= require(path.join(__dirname, '..', '..', '..', 'build', 'Release', 'peer_credentials.node')) as NativeAddon;
+  return addon;
+}
+
+/**
+ * Reads SO_PEERCRED from an accepted unix socket. The credentials are those of the process that
+ * called connect(2), captured by the kernel at that moment; nothing the client sends can change
+ * them.
+ */
+export function readPeerCredentials(socket: net.Socket): PeerCredentials {
+  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) {
+    throw new MeshidError('PEER_UNVERIFIED', 'accepted connection has no file descriptor to read peer credentials from');
+  }
+  try {
+    return native().peerCredentials(fd);
+  } catch (error) {
+    throw new MeshidError('PEER_UNVERIFIED', `cannot read peer credentials: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, chmod, lstat, unlink } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { MeshidError } from '../errors';
+import { readPeerCredentials } from './peer-credentials';
+import { readProcessStartTime } from './process-start-time';
+import type { PeerRegistry } from './peer-identity';
+
+/** What the listener hands each accepted connection to (grpc-js's connection injector). */
+export interface ConnectionSink {
+  injectConnection(connection: net.Socket): void;
+}
+
+export interface SocketListenerOptions {
+  readonly socketPath: string;
+  readonly procRoot: string;
+  readonly peers: PeerRegistry;
+  readonly sink: ConnectionSink;
+  readonly logger: Logger;
+}
+
+/**
+ * The agent's unix socket. Every accepted connection is held paused until its peer credentials
+ * are read and recorded, then injected into grpc-js; identity is therefore known before the first
+ * byte of any request is read.
+ */
+export class SocketListener {
+  private readonly server: net.Server;
+  private readonly open = new Set<net.Socket>();
+
+  private constructor(private readonly options: SocketListenerOptions) {
+    this.server = net.createServer({ pauseOnConnect: true }, (socket) => void this.accept(socket));
+  }
+
+  static async listen(options: SocketListenerOptions): Promise<SocketListener> {
+    await prepareSocketPath(options.socketPath);
+    const listener = new SocketListener(options);
+    await new Promise<void>((resolve, reject) => {
+      listener.server.once('error', reject);
+      listener.server.listen(options.socketPath, () => {
+        listener.server.off('error', reject);
+        resolve();
+      });
+    });
+    // Every local user may connect, as with SPIRE: access control is attestation, not file modes.
+    await chmod(options.socketPath, 0o777);
+    return listener;
+  }
+
+  get connectionCount(): number {
+    return this.open.size;
+  }
+
+  private async accept(socket: net.Socket): Promise<void> {
+    const { peers, logger, procRoot } = this.options;
+    let token: string | undefined;
+    try {
+      const credentials = readPeerCredentials(socket);
+      const startTime = await readProcessStartTime(procRoot, credentials.pid);
+      token = `meshid-peer:${randomUUID()}`;
+      peers.register(token, { ...credentials, startTime });
+      // grpc-js derives call.getPeer() from remoteAddress; see PeerRegistry for why this is safe.
+      Object.defineProperty(socket, 'remoteAddress', { value: token, configurable: true });
+    } catch (error) {
+      logger.warn({ err: error }, 'rejected connection: peer credentials unavailable');
+      socket.destroy();
+      return;
+    }
+    const registered = token;
+    this.open.add(socket);
+    socket.once('close', () => {
+      peers.unregister(registered);
+      this.open.delete(socket);
+    });
+    if (socket.destroyed) return;
+    this.options.sink.injectConnection(socket);
+    socket.resume();
+  }
+
+  /** Stops accepting, removes the socket file. Open connections are closed by the gRPC server. */
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.open) socket.destroy();
+    await unlink(this.options.socketPath).catch(() => undefined);
+  }
+}
+
+/**
+ * Creates the socket's directory, and removes a stale socket left by a previous run — but only if
+ * nothing answers on it: a live agent on the same path means a second agent must not start.
+ */
+async function prepareSocketPath(socketPath: string): Promise<void> {
+  await mkdir(path.dirname(socketPath), { recursive: true, mode: 0o755 });
+  const existing = await lstat(socketPath).catch(() => undefined);
+  if (!existing) return;
+  if (!existing.isSocket()) {
+    throw new MeshidError('SOCKET_IN_USE', `${socketPath} exists and is not a socket; refusing to replace it`);
+  }
+  if (await isServing(socketPath)) {
+    throw new MeshidError('SOCKET_IN_USE', `another process is already serving on ${socketPath}; stop it or choose another socketPath`);
+  }
+  await unlink(socketPath);
+}
+
+function isServing(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(socketPath);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
