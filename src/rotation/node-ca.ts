@@ -1,0 +1,136 @@
+import { X509Certificate } from 'node:crypto';
+import type { Logger } from 'pino';
+import { MeshidError } from '../errors';
+import { createCaCertificate } from '../identity/ca-certificate';
+import { generateKey, type KeyType } from '../identity/key-type';
+import { LeafMinter } from '../identity/leaf-minter';
+import { keyObjectSigner } from '../identity/signer';
+import type { UpstreamAuthority } from '../upstream/upstream-authority';
+import { Backoff } from './backoff';
+import type { Clock, Timer } from './clock';
+import { drawJitter, rotationTime } from './rotation-time';
+import type { TrustBundle } from './x509-svid';
+
+/** The node intermediate currently signing leaves. Immutable; rotation swaps in a new one. */
+export interface SigningAuthority {
+  readonly generation: number;
+  readonly minter: LeafMinter;
+  /** Node intermediate first, then upstream intermediates: appended to every leaf. */
+  readonly chainDer: readonly Buffer[];
+  readonly notBeforeMs: number;
+  readonly notAfterMs: number;
+}
+
+export interface NodeCaOptions {
+  readonly upstream: UpstreamAuthority;
+  readonly trustDomain: string;
+  readonly caTtlMs: number;
+  readonly leafKeyType: KeyType;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly random?: () => number;
+}
+
+/** Backdating absorbs clock skew between this node and relying parties. */
+export const BACKDATE_MS = 10_000;
+
+/**
+ * The node-local intermediate CA: minted from the upstream at start, held only in memory
+ * (a node compromise exposes at most one short-lived, name-constrained intermediate), and
+ * re-minted at half-life so the new one is active long before the old one expires.
+ */
+export class NodeCa {
+  private active: SigningAuthority | undefined;
+  private generation = 0;
+  private timer: Timer | undefined;
+  private readonly listeners = new Set<(authority: SigningAuthority) => void>();
+  private readonly backoff: Backoff;
+  private stopped = false;
+  readonly bundle: TrustBundle;
+
+  constructor(private readonly options: NodeCaOptions) {
+    this.backoff = new Backoff(1_000, 60_000, options.random);
+    this.bundle = { trustDomain: options.trustDomain, version: 1, rootsDer: options.upstream.rootsDer };
+  }
+
+  async start(): Promise<void> {
+    this.install(await this.mintIntermediate());
+  }
+
+  get authority(): SigningAuthority {
+    if (!this.active) throw new MeshidError('NOT_READY', 'node CA is not active yet');
+    return this.active;
+  }
+
+  /** Called after each intermediate rotation so leaves can be re-minted under the new one. */
+  onRotate(listener: (authority: SigningAuthority) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.timer?.cancel();
+  }
+
+  private install(authority: SigningAuthority): void {
+    this.active = authority;
+    this.backoff.reset();
+    const at = rotationTime(authority.notBeforeMs, authority.notAfterMs, drawJitter(this.options.random));
+    this.schedule(at - this.options.clock.now());
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer?.cancel();
+    this.timer = this.options.clock.setTimer(delayMs, () => void this.rotate());
+  }
+
+  private async rotate(): Promise<void> {
+    const { logger } = this.options;
+    try {
+      const next = await this.mintIntermediate();
+      if (this.stopped) return;
+      this.install(next);
+      logger.info({ generation: next.generation, notAfter: new Date(next.notAfterMs).toISOString() }, 'node intermediate rotated');
+      for (const listener of this.listeners) listener(next);
+    } catch (error) {
+      // Keep signing with the current intermediate while it is valid; retry with backoff.
+      const delay = this.backoff.nextDelayMs();
+      logger.error({ err: error, retryInMs: Math.round(delay) }, 'node intermediate rotation failed');
+      this.schedule(delay);
+    }
+  }
+
+  private async mintIntermediate(): Promise<SigningAuthority> {
+    const { upstream, trustDomain, caTtlMs, clock, leafKeyType } = this.options;
+    const now = clock.now();
+    const upstreamNotAfter = Date.parse(new X509Certificate(upstream.signingCertificateDer).validTo);
+    const notBeforeMs = now - BACKDATE_MS;
+    // An intermediate cannot outlive the certificate that signed it.
+    const notAfterMs = Math.min(now + caTtlMs, upstreamNotAfter);
+    if (notAfterMs <= now) {
+      throw new MeshidError('UPSTREAM', `upstream(${upstream.name}): signing certificate has expired`);
+    }
+    // The intermediate's own key is always P-256: it signs every leaf, so it sits on the hot path.
+    const key = await generateKey('ec-p256');
+    const certificateDer = await createCaCertificate({
+      subjectCommonName: `meshid node CA ${trustDomain}`,
+      subjectPublicKeySpkiDer: key.publicKeySpkiDer,
+      issuer: { certificateDer: upstream.signingCertificateDer, signer: upstream.signer },
+      trustDomain,
+      notBefore: new Date(notBeforeMs),
+      notAfter: new Date(notAfterMs),
+      pathLength: 0,
+      nameConstrainToTrustDomain: true,
+    });
+    this.generation++;
+    return {
+      generation: this.generation,
+      minter: new LeafMinter({ certificateDer, signer: keyObjectSigner(key.privateKey) }, leafKeyType),
+      chainDer: [certificateDer, ...upstream.upstreamIntermediatesDer],
+      notBeforeMs,
+      notAfterMs,
+    };
+  }
+}

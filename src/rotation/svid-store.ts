@@ -1,0 +1,167 @@
+import type { Logger } from 'pino';
+import { SpiffeId } from '../identity/spiffe-id';
+import type { RegistrationEntry } from '../workload/entries';
+import { Backoff } from './backoff';
+import type { Clock, Timer } from './clock';
+import { BACKDATE_MS, type NodeCa } from './node-ca';
+import { drawJitter, rotationTime } from './rotation-time';
+import type { X509Svid } from './x509-svid';
+
+export type StoreChange = { readonly kind: 'svid'; readonly spiffeId: string } | { readonly kind: 'bundle' };
+
+export interface SvidStoreOptions {
+  readonly ca: NodeCa;
+  readonly svidTtlMs: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly random?: () => number;
+}
+
+interface Held {
+  entry: RegistrationEntry;
+  svid: X509Svid;
+  timer: Timer;
+  backoff: Backoff;
+}
+
+/**
+ * The current X.509-SVID per SPIFFE ID. Minted on first demand, re-minted with a fresh key at
+ * half-life (and after every intermediate rotation), and announced to subscribers. An SVID past
+ * its notAfter is never returned.
+ */
+export class SvidStore {
+  private readonly held = new Map<string, Held>();
+  private readonly inflight = new Map<string, Promise<X509Svid>>();
+  private readonly listeners = new Set<(change: StoreChange) => void>();
+  private stopped = false;
+
+  constructor(private readonly options: SvidStoreOptions) {
+    options.ca.onRotate(() => void this.remintAll());
+  }
+
+  get bundle() {
+    return this.options.ca.bundle;
+  }
+
+  get size(): number {
+    return this.held.size;
+  }
+
+  /** The entry's current SVID, minting it if there is none or it has expired. */
+  get(entry: RegistrationEntry): Promise<X509Svid> {
+    const current = this.held.get(entry.spiffeId);
+    if (current && this.options.clock.now() < current.svid.notAfterMs) return Promise.resolve(current.svid);
+    return this.mintFor(entry);
+  }
+
+  /** Subscribers hear which SPIFFE ID changed; they then read the latest state themselves. */
+  subscribe(listener: (change: StoreChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const held of this.held.values()) held.timer.cancel();
+    this.held.clear();
+  }
+
+  private mintFor(entry: RegistrationEntry): Promise<X509Svid> {
+    // Concurrent first calls from many workloads with the same identity share one mint.
+    const pending = this.inflight.get(entry.spiffeId);
+    if (pending) return pending;
+    const minting = this.mint(entry).finally(() => this.inflight.delete(entry.spiffeId));
+    this.inflight.set(entry.spiffeId, minting);
+    return minting;
+  }
+
+  private async mint(entry: RegistrationEntry): Promise<X509Svid> {
+    const { ca, clock, svidTtlMs, random } = this.options;
+    const authority = ca.authority;
+    const now = clock.now();
+    const notBeforeMs = now - BACKDATE_MS;
+    // A leaf never outlives the intermediate that signs it.
+    const notAfterMs = Math.min(now + svidTtlMs, authority.notAfterMs);
+    const minted = await authority.minter.mint({
+      spiffeId: SpiffeId.parse(entry.spiffeId),
+      dnsNames: entry.dnsNames,
+      notBefore: new Date(notBeforeMs),
+      notAfter: new Date(notAfterMs),
+    });
+    const svid: X509Svid = {
+      spiffeId: entry.spiffeId,
+      chainDer: [minted.certificateDer, ...authority.chainDer],
+      privateKeyPkcs8Der: minted.privateKeyPkcs8Der,
+      serialHex: minted.serialHex,
+      notBeforeMs,
+      notAfterMs,
+      rotateAtMs: rotationTime(notBeforeMs, notAfterMs, drawJitter(random)),
+    };
+    this.install(entry, svid);
+    return svid;
+  }
+
+  private install(entry: RegistrationEntry, svid: X509Svid): void {
+    const previous = this.held.get(entry.spiffeId);
+    previous?.timer.cancel();
+    if (this.stopped) return;
+    const backoff = previous?.backoff ?? new Backoff(1_000, 30_000, this.options.random);
+    backoff.reset();
+    const timer = this.options.clock.setTimer(svid.rotateAtMs - this.options.clock.now(), () => void this.rotate(entry.spiffeId));
+    this.held.set(entry.spiffeId, { entry, svid, timer, backoff });
+    this.publish({ kind: 'svid', spiffeId: entry.spiffeId });
+  }
+
+  private async rotate(spiffeId: string): Promise<void> {
+    const held = this.held.get(spiffeId);
+    if (!held || this.stopped) return;
+    try {
+      await this.mintFor(held.entry);
+    } catch (error) {
+      this.retryLater(held, error);
+    }
+  }
+
+  /** Keeps serving the current SVID while it is valid; drops it at expiry if minting still fails. */
+  private retryLater(held: Held, error: unknown): void {
+    const { clock, logger } = this.options;
+    const delay = held.backoff.nextDelayMs();
+    const now = clock.now();
+    logger.error({ err: error, spiffeId: held.entry.spiffeId, retryInMs: Math.round(delay) }, 'SVID rotation failed');
+    if (now + delay >= held.svid.notAfterMs) {
+      held.timer = clock.setTimer(held.svid.notAfterMs - now, () => this.expire(held.entry.spiffeId));
+    } else {
+      held.timer = clock.setTimer(delay, () => void this.rotate(held.entry.spiffeId));
+    }
+  }
+
+  private expire(spiffeId: string): void {
+    const held = this.held.get(spiffeId);
+    if (!held) return;
+    this.held.delete(spiffeId);
+    this.options.logger.error({ spiffeId }, 'SVID expired before it could be re-minted; no longer served');
+    this.publish({ kind: 'svid', spiffeId });
+  }
+
+  private async remintAll(): Promise<void> {
+    const entries = [...this.held.values()].map((held) => held.entry);
+    await Promise.all(
+      entries.map((entry) =>
+        this.mintFor(entry).catch((error: unknown) => {
+          const held = this.held.get(entry.spiffeId);
+          if (held) this.retryLater(held, error);
+        }),
+      ),
+    );
+  }
+
+  private publish(change: StoreChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.options.logger.error({ err: error }, 'store subscriber failed');
+      }
+    }
+  }
+}
