@@ -13,6 +13,7 @@ export interface IssuerParts {
 }
 
 const SKI_OID = oid(EXT.subjectKeyIdentifier);
+const KEY_USAGE_OID = oid(EXT.keyUsage);
 
 export function readIssuerParts(certificateDer: Buffer): IssuerParts {
   const certificate = readElement(certificateDer, 0);
@@ -35,7 +36,13 @@ export function readIssuerParts(certificateDer: Buffer): IssuerParts {
 }
 
 function findSubjectKeyIdentifier(der: Buffer, fields: Element[]): Buffer | undefined {
-  const extensionsWrapper = fields.find((field) => field.tag === 0xa3);
+  const value = findExtensionValue(der, fields, SKI_OID);
+  return value ? Buffer.from(contentOf(value, readElement(value, 0))) : undefined;
+}
+
+/** The extnValue contents (the DER inside the OCTET STRING) of an extension, if present. */
+function findExtensionValue(der: Buffer, tbsFields: Element[], oidDer: Buffer): Buffer | undefined {
+  const extensionsWrapper = tbsFields.find((field) => field.tag === 0xa3);
   if (!extensionsWrapper) return undefined;
   const [list] = children(der, extensionsWrapper);
   if (!list) return undefined;
@@ -43,12 +50,22 @@ function findSubjectKeyIdentifier(der: Buffer, fields: Element[]): Buffer | unde
     const parts = children(der, ext);
     const id = parts[0];
     const value = parts[parts.length - 1];
-    if (id && value && encodingOf(der, id).equals(SKI_OID)) {
-      const inner = readElement(contentOf(der, value), 0);
-      return Buffer.from(contentOf(contentOf(der, value), inner));
-    }
+    if (id && value && encodingOf(der, id).equals(oidDer)) return contentOf(der, value);
   }
   return undefined;
+}
+
+/**
+ * Whether the certificate's keyUsage allows signing certificates. An absent keyUsage extension
+ * places no restriction (RFC 5280 §4.2.1.3).
+ */
+export function allowsCertificateSigning(certificateDer: Buffer): boolean {
+  const [tbs] = children(certificateDer, readElement(certificateDer, 0));
+  if (!tbs) return false;
+  const value = findExtensionValue(certificateDer, children(certificateDer, tbs), KEY_USAGE_OID);
+  if (!value) return true;
+  const bits = contentOf(value, readElement(value, 0));
+  return ((bits[1] ?? 0) & (0x80 >> 5)) !== 0; // bit 5: keyCertSign
 }
 
 export function spkiKeyIdentifier(der: Buffer, spki: Element): Buffer {

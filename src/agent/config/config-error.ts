@@ -1,0 +1,9 @@
+import { MeshidError } from '../../errors';
+
+/** Every problem found in a configuration, one line each; the CLI prints them and exits 2. */
+export class ConfigError extends MeshidError {
+  constructor(readonly problems: readonly string[]) {
+    super('INVALID_CONFIG', problems.map((problem) => `  - ${problem}`).join('\n'));
+    this.name = 'ConfigError';
+  }
+}

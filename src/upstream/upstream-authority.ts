@@ -1,0 +1,14 @@
+import type { CertificateSigner } from '../identity/signer';
+
+/** The CA above the node: signs meshid's node intermediate and defines the trust bundle. */
+export interface UpstreamAuthority {
+  /** 'self-signed' | 'disk'; prefixes its errors: `upstream(disk): …`. */
+  readonly name: string;
+  /** The certificate whose key signs the node intermediate. */
+  readonly signingCertificateDer: Buffer;
+  readonly signer: CertificateSigner;
+  /** Certificates between the node intermediate and a root, leaf-most first; served in chains. */
+  readonly upstreamIntermediatesDer: readonly Buffer[];
+  /** The trust bundle. */
+  readonly rootsDer: readonly Buffer[];
+}
