@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+import { runCommand } from './run-command';
+import { apiFetchCommand } from './api-fetch-command';
+import { usageError, type Command } from './command';
+
+const TOP_HELP = `meshid — per-node SPIFFE workload identity agent
+
+Usage:
+  meshid run [--config FILE]                  start the agent (embedded defaults without --config)
+  meshid api fetch x509 [--socket PATH] [--write DIR]
+                                              fetch this process's X.509-SVIDs from a running agent
+
+Run "meshid <command> --help" for the options of each command.`;
+
+const COMMANDS: Record<string, Command> = {
+  run: runCommand,
+  'api fetch x509': apiFetchCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    console.log(TOP_HELP);
+    return argv.length === 0 ? 2 : 0;
+  }
+  // Longest verb phrase first: "api fetch x509" before "api".
+  for (let words = Math.min(3, argv.length); words > 0; words--) {
+    const command = COMMANDS[argv.slice(0, words).join(' ')];
+    if (command) return command.run(argv.slice(words));
+  }
+  return usageError(`unknown command "${argv.join(' ')}"\n\n${TOP_HELP}`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // `run` keeps the process alive itself; every other command ends here.
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`meshid: ${(error as Error).message}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,54 @@
+import path from 'node:path';
+import { isMeshidError } from '../../errors';
+import { startAgent } from '../agent';
+import { embeddedDefaults } from '../config/defaults';
+import { loadConfigFile } from '../config/load';
+import { createLogger } from '../logger';
+import { EXIT_USAGE, parseOptions, type Command } from './command';
+
+const HELP = `Usage: meshid run [--config FILE]
+
+Starts the agent. Without --config it runs on embedded defaults: trust domain example.org,
+data in ./.meshid, socket ./.meshid/agent.sock, a self-signed upstream CA, and one entry
+giving your uid the ID spiffe://example.org/uid/<uid>.
+
+Exit codes: 2 when the configuration or the upstream CA is unusable (every problem is listed).`;
+
+/** How long in-flight calls get to finish on SIGTERM/SIGINT before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 5_000;
+
+export const runCommand: Command = {
+  async run(args) {
+    const { values, exit } = parseOptions(args, { config: { type: 'string', short: 'c' } }, HELP);
+    if (exit !== undefined) return exit;
+
+    let config;
+    try {
+      config = typeof values.config === 'string' ? loadConfigFile(path.resolve(values.config)) : embeddedDefaults({ cwd: process.cwd(), uid: process.getuid?.() ?? 0 });
+    } catch (error) {
+      console.error(`meshid: invalid configuration:\n${(error as Error).message}`);
+      return EXIT_USAGE;
+    }
+
+    const logger = createLogger(config.logLevel);
+    let agent;
+    try {
+      agent = await startAgent(config, { logger });
+    } catch (error) {
+      if (!isMeshidError(error)) throw error;
+      console.error(`meshid: cannot start: ${error.message}`);
+      return EXIT_USAGE;
+    }
+    const fetchCommand = `${process.argv0 === 'node' ? 'node ' + path.relative(process.cwd(), process.argv[1] ?? 'meshid') : 'meshid'} api fetch x509 --socket ${config.socketPath}`;
+    logger.info({ socketPath: config.socketPath, fetchCommand }, `fetch an SVID with: ${fetchCommand}`);
+
+    const shutdown = (signal: string): void => {
+      logger.info({ signal }, 'shutting down');
+      setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS).unref();
+      void agent.stop().then(() => process.exit(0));
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    return -1;
+  },
+};

@@ -1,0 +1,95 @@
+import type { Logger } from 'pino';
+import { MeshidError } from '../errors';
+import { LatestValuePusher } from '../rotation/latest-value-pusher';
+import type { StoreChange, SvidStore } from '../rotation/svid-store';
+import type { ResolvedWorkload } from '../workload/workload-resolver';
+import { SECRET_TYPE_URL, type DiscoveryRequest, type DiscoveryResponse } from './messages';
+import { renderSecrets, type RenderedSecrets } from './render-secrets';
+import { resolveSecretNames, type SecretSource } from './secret-names';
+import type { Writable } from 'node:stream';
+
+/**
+ * One StreamSecrets (state-of-the-world xDS) stream. The xDS rules it follows
+ * (envoy/api/xds_protocol "ACK and NACK semantics"):
+ * - a request with an empty nonce (first request, or a reconnecting Envoy presenting its last
+ *   accepted version) is always answered;
+ * - a request whose nonce is not the latest sent is stale and ignored;
+ * - an ACK (latest nonce, no error_detail) with unchanged names causes no response;
+ * - a NACK (error_detail set) is logged and the same content is not sent again;
+ * - a change in the store is pushed at once with a new version and nonce, without waiting for
+ *   the previous ACK.
+ */
+export class SecretStream {
+  private sources = new Map<string, SecretSource>();
+  private namesKey = '';
+  private latestNonce = '';
+  private nonceCounter = 0;
+  private readonly pusher: LatestValuePusher<RenderedSecrets, DiscoveryResponse>;
+
+  constructor(
+    stream: Writable,
+    private readonly workload: ResolvedWorkload,
+    private readonly store: SvidStore,
+    private readonly trustDomain: string,
+    private readonly logger: Logger,
+    onError: (error: unknown) => void,
+  ) {
+    this.pusher = new LatestValuePusher(
+      stream,
+      () => (this.sources.size === 0 ? Promise.resolve(undefined) : renderSecrets(this.sources, this.store)),
+      onError,
+      (rendered) => this.toResponse(rendered),
+    );
+  }
+
+  /** Whether a store change affects what this stream serves. */
+  isAffectedBy(change: StoreChange): boolean {
+    for (const source of this.sources.values()) {
+      if (change.kind === 'bundle' ? source.kind === 'bundle' : source.kind === 'svid' && source.entry.spiffeId === change.spiffeId) return true;
+    }
+    return false;
+  }
+
+  onStoreChange(change: StoreChange): void {
+    if (this.isAffectedBy(change)) this.pusher.notify();
+  }
+
+  handle(request: DiscoveryRequest): void {
+    if (request.type_url !== '' && request.type_url !== SECRET_TYPE_URL) {
+      throw new MeshidError('INVALID_REQUEST', `unsupported type_url "${request.type_url}"; this stream serves ${SECRET_TYPE_URL}`);
+    }
+    const nonce = request.response_nonce;
+    if (nonce !== '' && nonce !== this.latestNonce) return; // stale: answers an older response
+
+    const namesChanged = this.subscribe(request.resource_names);
+    if (request.error_detail) {
+      this.logger.warn({ names: [...this.sources.keys()], version: request.version_info, reason: request.error_detail.message }, 'Envoy rejected secrets (NACK)');
+      if (namesChanged) this.pusher.notify();
+      return;
+    }
+    if (nonce === '') {
+      this.pusher.forgetLastSent();
+      this.pusher.notify();
+    } else if (namesChanged) {
+      this.pusher.notify();
+    }
+  }
+
+  close(): void {
+    this.pusher.close();
+  }
+
+  /** Replaces the subscribed names; throws PERMISSION_DENIED naming a name the caller may not have. */
+  private subscribe(names: readonly string[]): boolean {
+    const key = names.join('\n');
+    if (key === this.namesKey) return false;
+    this.sources = resolveSecretNames(names, this.workload.entries, this.trustDomain);
+    this.namesKey = key;
+    return true;
+  }
+
+  private toResponse(rendered: RenderedSecrets): DiscoveryResponse {
+    this.latestNonce = String(++this.nonceCounter);
+    return { version_info: rendered.version, resources: rendered.resources, type_url: SECRET_TYPE_URL, nonce: this.latestNonce };
+  }
+}

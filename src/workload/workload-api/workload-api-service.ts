@@ -1,0 +1,84 @@
+import type { ServerWritableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { LatestValuePusher, type Rendered } from '../../rotation/latest-value-pusher';
+import type { StoreChange, SvidStore } from '../../rotation/svid-store';
+import { toServiceError } from '../grpc-status';
+import type { ResolvedWorkload, WorkloadResolver } from '../workload-resolver';
+import { bundleDer, trustDomainId } from './bundle-bytes';
+import type { X509BundlesResponse, X509SvidResponse } from './messages';
+import { requireSecurityHeader } from './security-header';
+
+export interface WorkloadApiDependencies {
+  readonly resolver: WorkloadResolver;
+  readonly store: SvidStore;
+  readonly logger: Logger;
+}
+
+type Render<T> = (workload: ResolvedWorkload) => () => Promise<Rendered<T>>;
+
+/**
+ * SPIFFE Workload API streams: the full state at once, then a new full state only when something
+ * this caller holds changed (spec: "FetchX509SVID"; identical messages are never re-sent).
+ */
+export function workloadApiService(deps: WorkloadApiDependencies): UntypedServiceImplementation {
+  const renderSvids: Render<X509SvidResponse> = (workload) => async () => {
+    const svids = await Promise.all(workload.entries.map((entry) => deps.store.get(entry)));
+    const bundle = deps.store.bundle;
+    const bundleBytes = bundleDer(bundle);
+    return {
+      fingerprint: `${bundle.version}/${svids.map((svid) => svid.serialHex).join(',')}`,
+      message: {
+        svids: svids.map((svid, index) => ({
+          spiffe_id: svid.spiffeId,
+          x509_svid: Buffer.concat(svid.chainDer as Buffer[]),
+          x509_svid_key: svid.privateKeyPkcs8Der,
+          bundle: bundleBytes,
+          hint: workload.entries[index]?.hint ?? '',
+        })),
+        crl: [],
+        federated_bundles: {},
+      },
+    };
+  };
+
+  const renderBundles: Render<X509BundlesResponse> = () => async () => {
+    const bundle = deps.store.bundle;
+    return { fingerprint: String(bundle.version), message: { bundles: { [trustDomainId(bundle)]: bundleDer(bundle) } } };
+  };
+
+  const stream =
+    <T>(render: Render<T>, relevant: (workload: ResolvedWorkload, change: StoreChange) => boolean) =>
+    async (call: ServerWritableStream<unknown, T>): Promise<void> => {
+      try {
+        requireSecurityHeader(call.metadata);
+        const workload = await deps.resolver.resolve(call.getPeer());
+        if (call.cancelled) return;
+        const pusher = new LatestValuePusher<T>(call, render(workload), (error) => fail(call, error, deps.logger));
+        const unsubscribe = deps.store.subscribe((change) => {
+          if (relevant(workload, change)) pusher.notify();
+        });
+        const cleanup = (): void => {
+          pusher.close();
+          unsubscribe();
+        };
+        call.once('cancelled', cleanup);
+        call.once('close', cleanup);
+        pusher.notify();
+      } catch (error) {
+        fail(call, error, deps.logger);
+      }
+    };
+
+  return {
+    FetchX509SVID: stream(renderSvids, (workload, change) =>
+      change.kind === 'bundle' || workload.entries.some((entry) => entry.spiffeId === change.spiffeId),
+    ),
+    FetchX509Bundles: stream(renderBundles, (_workload, change) => change.kind === 'bundle'),
+  };
+}
+
+function fail(call: ServerWritableStream<unknown, unknown>, error: unknown, logger: Logger): void {
+  const status = toServiceError(error);
+  logger.debug({ code: status.code, reason: status.details }, 'workload API call refused');
+  call.emit('error', status);
+}
