@@ -17,6 +17,7 @@ interface NativeAddon {
 // connections (config checks, `api fetch`) work even where the addon failed to build.
 let addon: NativeAddon | undefined;
 function native(): NativeAddon {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a native addon has no ES module form
   addon ??= require(path.join(__dirname, '..', '..', '..', 'build', 'Release', 'peer_credentials.node')) as NativeAddon;
   return addon;
 }

@@ -48,26 +48,34 @@ export function workloadApiService(deps: WorkloadApiDependencies): UntypedServic
 
   const stream =
     <T>(render: Render<T>, relevant: (workload: ResolvedWorkload, change: StoreChange) => boolean) =>
-    async (call: ServerWritableStream<unknown, T>): Promise<void> => {
-      try {
-        requireSecurityHeader(call.metadata);
-        const workload = await deps.resolver.resolve(call.getPeer());
-        if (call.cancelled) return;
-        const pusher = new LatestValuePusher<T>(call, render(workload), (error) => fail(call, error, deps.logger));
-        const unsubscribe = deps.store.subscribe((change) => {
-          if (relevant(workload, change)) pusher.notify();
-        });
-        const cleanup = (): void => {
-          pusher.close();
-          unsubscribe();
-        };
-        call.once('cancelled', cleanup);
-        call.once('close', cleanup);
-        pusher.notify();
-      } catch (error) {
-        fail(call, error, deps.logger);
-      }
+    (call: ServerWritableStream<unknown, T>): void => {
+      void open(call, render, relevant);
     };
+
+  const open = async <T>(
+    call: ServerWritableStream<unknown, T>,
+    render: Render<T>,
+    relevant: (workload: ResolvedWorkload, change: StoreChange) => boolean,
+  ): Promise<void> => {
+    try {
+      requireSecurityHeader(call.metadata);
+      const workload = await deps.resolver.resolve(call.getPeer());
+      if (call.cancelled) return;
+      const pusher = new LatestValuePusher<T>(call, render(workload), (error) => fail(call, error, deps.logger));
+      const unsubscribe = deps.store.subscribe((change) => {
+        if (relevant(workload, change)) pusher.notify();
+      });
+      const cleanup = (): void => {
+        pusher.close();
+        unsubscribe();
+      };
+      call.once('cancelled', cleanup);
+      call.once('close', cleanup);
+      pusher.notify();
+    } catch (error) {
+      fail(call, error, deps.logger);
+    }
+};
 
   return {
     FetchX509SVID: stream(renderSvids, (workload, change) =>
