@@ -1,0 +1,21 @@
+import path from 'node:path';
+import pino from 'pino';
+import { startAgent, type RunningAgent } from '../../src/agent/agent';
+import { parseConfig } from '../../src/agent/config/load';
+import type { Clock } from '../../src/rotation/clock';
+import { makeTempDir } from './temp-dir';
+
+export interface Harness {
+  readonly agent: RunningAgent;
+  readonly dir: string;
+  readonly socketPath: string;
+}
+
+/** Starts a real agent in this process on a temporary socket, with the given YAML-shaped overrides. */
+export async function startTestAgent(overrides: Record<string, unknown>, clock?: Clock): Promise<Harness> {
+  const dir = await makeTempDir('meshid-e2e-');
+  const socketPath = path.join(dir, 'sock', 'agent.sock');
+  const config = parseConfig({ trustDomain: 'example.org', dataDir: path.join(dir, 'data'), socketPath, ...overrides }, { baseDir: dir });
+  const agent = await startAgent(config, { logger: pino({ level: 'silent' }), ...(clock ? { clock } : {}) });
+  return { agent, dir, socketPath };
+}
