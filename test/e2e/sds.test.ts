@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { status, type ClientDuplexStream } from '@grpc/grpc-js';
+import { startTestAgent, type Harness } from '../support/agent-harness';
+import { decodeSecret, sdsClient, SECRET_TYPE_URL, type DiscoveryResponse, type SdsClient } from '../support/envoy-protos';
+import { FakeClock, settle } from '../support/fake-clock';
+import { pemBlocks, uriSan } from '../support/pem';
+import { removeTempDirs } from '../support/temp-dir';
+import { securityHeader, StreamReader, workloadClient, type X509SvidResponse } from '../support/workload-client';
+
+const MINUTE = 60_000;
+const uid = process.getuid?.() ?? 0;
+const ID = 'spiffe://example.org/sidecar';
+const clock = new FakeClock(Date.now());
+let harness: Harness;
+let client: SdsClient;
+
+before(async () => {
+  harness = await startTestAgent({ svid: { ttl: '1h' }, entries: [{ spiffeId: ID, selectors: [`unix:uid:${uid}`] }] }, clock);
+  client = sdsClient(harness.socketPath);
+});
+after(async () => {
+  client.close();
+  await harness.agent.stop();
+  await removeTempDirs();
+});
+
+type Stream = ClientDuplexStream<object, DiscoveryResponse>;
+function open(): { stream: Stream; reader: StreamReader<DiscoveryResponse> } {
+  const stream = client.StreamSecrets();
+  return { stream, reader: new StreamReader<DiscoveryResponse>(stream) };
+}
+const request = (names: string[], extra: object = {}): object => ({ type_url: SECRET_TYPE_URL, resource_names: names, node: { id: 'sidecar~10.0.0.1', cluster: 'web' }, ...extra });
+const ack = (names: string[], response: DiscoveryResponse): object => ({ type_url: SECRET_TYPE_URL, resource_names: names, version_info: response.version_info, response_nonce: response.nonce });
+const leafSerial = (response: DiscoveryResponse): string => {
+  const secret = decodeSecret(response.resources[0] ?? { type_url: '', value: Buffer.alloc(0) });
+  return new X509Certificate(pemBlocks(secret.tls_certificate?.certificate_chain?.inline_bytes?.toString() ?? '')[0] ?? '').serialNumber;
+};
+/** Lets any (wrongly) sent response arrive before asserting that none did. */
+const quietPeriod = async (): Promise<void> => {
+  await settle(20);
+  await new Promise((resolve) => setTimeout(resolve, 150));
+};
+
+test('default and ROOTCA on separate streams, as Envoy opens them, decode with Envoy protos', async () => {
+  const tlsStream = open();
+  const caStream = open();
+  tlsStream.stream.write(request(['default']));
+  caStream.stream.write(request(['ROOTCA']));
+  const tlsResponse = await tlsStream.reader.next();
+  const caResponse = await caStream.reader.next();
+
+  assert.equal(tlsResponse.type_url, SECRET_TYPE_URL);
+  assert.ok(tlsResponse.nonce !== '' && tlsResponse.version_info !== '');
+  const tlsSecret = decodeSecret(tlsResponse.resources[0] ?? { type_url: '', value: Buffer.alloc(0) });
+  assert.equal(tlsResponse.resources.length, 1);
+  assert.equal(tlsSecret.name, 'default', 'Envoy filters by Secret.name');
+  const chain = pemBlocks(tlsSecret.tls_certificate?.certificate_chain?.inline_bytes?.toString() ?? '');
+  assert.equal(chain.length, 2);
+  assert.equal(uriSan(chain[0] ?? ''), ID);
+  assert.match(tlsSecret.tls_certificate?.private_key?.inline_bytes?.toString() ?? '', /^-----BEGIN PRIVATE KEY-----/);
+
+  const caSecret = decodeSecret(caResponse.resources[0] ?? { type_url: '', value: Buffer.alloc(0) });
+  assert.equal(caSecret.name, 'ROOTCA');
+  const roots = pemBlocks(caSecret.validation_context?.trusted_ca?.inline_bytes?.toString() ?? '');
+  assert.equal(roots.length, 1);
+  assert.ok(new X509Certificate(chain[1] ?? '').checkIssued(new X509Certificate(roots[0] ?? '')), 'the intermediate is issued by the served root');
+  tlsStream.stream.end();
+  caStream.stream.end();
+});
+
+test('ACK causes no resend; rotation pushes a new version and nonce to SDS and Workload API streams', async () => {
+  const { stream, reader } = open();
+  stream.write(request(['default']));
+  const first = await reader.next();
+  stream.write(ack(['default'], first));
+
+  const workload = workloadClient(harness.socketPath);
+  const workloadReader = new StreamReader<X509SvidResponse>(workload.FetchX509SVID({}, securityHeader()));
+  const workloadFirst = await workloadReader.next();
+
+  await clock.advance(MINUTE); // well before half-life: nothing changes
+  await quietPeriod();
+  assert.equal(reader.pending, 0, 'an ACK is not answered');
+  assert.equal(workloadReader.pending, 0, 'no change, no Workload API message');
+
+  await clock.advance(40 * MINUTE); // past half-life + max jitter (36 min)
+  const pushed = await reader.next();
+  assert.notEqual(pushed.version_info, first.version_info);
+  assert.notEqual(pushed.nonce, first.nonce);
+  assert.notEqual(leafSerial(pushed), leafSerial(first), 'a new certificate');
+  const workloadPushed = await workloadReader.next();
+  assert.notDeepEqual(workloadPushed.svids[0]?.x509_svid, workloadFirst.svids[0]?.x509_svid);
+
+  stream.write(ack(['default'], pushed));
+  await quietPeriod();
+  assert.equal(reader.pending, 0);
+  stream.end();
+  workloadReader.call.cancel();
+  workload.close();
+});
+
+test('a NACK is not answered with the same content; a stale nonce is ignored', async () => {
+  const { stream, reader } = open();
+  stream.write(request(['default']));
+  const first = await reader.next();
+  stream.write({ ...ack(['default'], first), error_detail: { code: 3, message: 'bad certificate' } });
+  stream.write({ ...ack(['default', 'ROOTCA'], first), response_nonce: 'not-a-nonce-we-sent' });
+  await quietPeriod();
+  assert.equal(reader.pending, 0, 'neither the NACK nor the stale request is answered');
+
+  // Reconnect semantics on the same stream: an empty nonce is always answered.
+  stream.write(request(['default'], { version_info: first.version_info }));
+  const again = await reader.next();
+  assert.equal(again.version_info, first.version_info, 'same content, same version');
+  assert.notEqual(again.nonce, first.nonce);
+  stream.end();
+});
+
+test('several names on one stream come back in one response, each named', async () => {
+  const { stream, reader } = open();
+  stream.write(request(['default', 'ROOTCA', ID, 'spiffe://example.org']));
+  const response = await reader.next();
+  assert.deepEqual(response.resources.map((resource) => decodeSecret(resource).name), ['default', 'ROOTCA', ID, 'spiffe://example.org']);
+  // Changing the names with an ACK gets a response for the new set.
+  stream.write(ack(['ROOTCA'], response));
+  const narrowed = await reader.next();
+  assert.deepEqual(narrowed.resources.map((resource) => decodeSecret(resource).name), ['ROOTCA']);
+  stream.end();
+});
+
+test('a secret the caller may not have ends the stream with PERMISSION_DENIED naming it', async () => {
+  const { stream, reader } = open();
+  stream.write(request(['spiffe://example.org/someone-else']));
+  const error = await reader.failure();
+  assert.equal(error.code, status.PERMISSION_DENIED);
+  assert.match(error.details, /someone-else/);
+});
+
+test('a wrong type_url is INVALID_ARGUMENT', async () => {
+  const { stream, reader } = open();
+  stream.write({ ...request(['default']), type_url: 'type.googleapis.com/envoy.config.cluster.v3.Cluster' });
+  const error = await reader.failure();
+  assert.equal(error.code, status.INVALID_ARGUMENT);
+});
+
+test('FetchSecrets answers once; DeltaSecrets is UNIMPLEMENTED', async () => {
+  const response = await new Promise<DiscoveryResponse>((resolve, reject) =>
+    client.FetchSecrets(request(['default']), (error, result) => (error || !result ? reject(error ?? new Error('no response')) : resolve(result))),
+  );
+  assert.equal(decodeSecret(response.resources[0] ?? { type_url: '', value: Buffer.alloc(0) }).name, 'default');
+
+  const delta = client.DeltaSecrets();
+  const reader = new StreamReader(delta as never);
+  delta.write({ type_url: SECRET_TYPE_URL, resource_names_subscribe: ['default'] });
+  assert.equal((await reader.failure()).code, status.UNIMPLEMENTED);
+});
