@@ -1,0 +1,84 @@
+/**
+ * Time from connect to the first X509SVIDResponse for N concurrent new workload connections.
+ * The agent runs in its own process (as in production) so the clients' work does not share its
+ * event loop. Each client is a new grpc-js channel, i.e. a new unix socket connection that the
+ * agent must accept, credential, attest and answer. Prints p50/p99/max; never a pass/fail.
+ *
+ *   node dist/bench/first-svid.js [--connections 100] [--rounds 5]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { PROTO_DIR, WORKLOAD_API_PROTO } from '../src/proto-files';
+import { percentile } from './support/stats';
+
+const { values } = parseArgs({ options: { connections: { type: 'string', default: '100' }, rounds: { type: 'string', default: '5' } } });
+const connections = Number(values.connections);
+const rounds = Number(values.rounds);
+
+async function startAgent(): Promise<{ socketPath: string; agent: ChildProcess }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'meshid-bench-'));
+  const socketPath = path.join(dir, 'agent.sock');
+  const uid = process.getuid?.() ?? 0;
+  await writeFile(
+    path.join(dir, 'meshid.yaml'),
+    `trustDomain: example.org\ndataDir: ${dir}/data\nsocketPath: ${socketPath}\nlogLevel: warn\nentries:\n  - spiffeId: spiffe://example.org/bench\n    selectors: ["unix:uid:${uid}"]\n`,
+  );
+  const agent = spawn(process.execPath, [path.join(__dirname, '..', 'src', 'agent', 'cli', 'main.js'), 'run', '--config', path.join(dir, 'meshid.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  for (let i = 0; i < 200; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    try {
+      await fetchOnce(socketPath);
+      return { socketPath, agent };
+    } catch {
+      // not up yet
+    }
+  }
+  agent.kill();
+  throw new Error('agent did not start');
+}
+
+const definition = protoLoader.loadSync(WORKLOAD_API_PROTO, { keepCase: true, includeDirs: [PROTO_DIR] });
+const WorkloadApi = (grpc.loadPackageDefinition(definition) as unknown as { SpiffeWorkloadAPI: grpc.ServiceClientConstructor }).SpiffeWorkloadAPI;
+
+/** Opens a new connection, waits for the first response, returns milliseconds from connect. */
+function fetchOnce(socketPath: string): Promise<number> {
+  const client = new WorkloadApi(`unix:${socketPath}`, grpc.credentials.createInsecure());
+  const metadata = new grpc.Metadata();
+  metadata.set('workload.spiffe.io', 'true');
+  const started = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const call = (client as unknown as { FetchX509SVID(r: object, m: grpc.Metadata): grpc.ClientReadableStream<unknown> }).FetchX509SVID({}, metadata);
+    call.once('data', () => {
+      resolve(Number(process.hrtime.bigint() - started) / 1e6);
+      call.cancel();
+      client.close();
+    });
+    call.once('error', (error: grpc.ServiceError) => {
+      client.close();
+      if (error.code !== grpc.status.CANCELLED) reject(error);
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const { socketPath, agent } = await startAgent();
+  try {
+    const all: number[] = [];
+    console.log(`connect → first X509SVIDResponse, ${connections} concurrent new connections, ${rounds} rounds`);
+    for (let round = 1; round <= rounds; round++) {
+      const latencies = await Promise.all(Array.from({ length: connections }, () => fetchOnce(socketPath)));
+      all.push(...latencies);
+      console.log(`round ${round}: p50 ${percentile(latencies, 50).toFixed(2)} ms  p99 ${percentile(latencies, 99).toFixed(2)} ms  max ${Math.max(...latencies).toFixed(2)} ms`);
+    }
+    console.log(`all ${all.length}: p50 ${percentile(all, 50).toFixed(2)} ms  p99 ${percentile(all, 99).toFixed(2)} ms`);
+  } finally {
+    agent.kill('SIGTERM');
+  }
+}
+
+void main();
