@@ -58,7 +58,7 @@ export class SocketListener {
     let token: string | undefined;
     try {
       const credentials = readPeerCredentials(socket);
-      const startTime = await readProcessStartTime(procRoot, credentials.pid);
+      const startTime = readProcessStartTime(procRoot, credentials.pid);
       token = `meshid-peer:${randomUUID()}`;
       peers.register(token, { ...credentials, startTime });
       // grpc-js derives call.getPeer() from remoteAddress; see PeerRegistry for why this is safe.

@@ -33,7 +33,7 @@ export class WorkloadResolver {
     // PID-reuse guard: if the process that connected is gone and its pid now names another
     // process, the selectors above describe the wrong process. Same pid + same start time means
     // the same process (proc(5) starttime is fixed for a process's life).
-    const startTimeNow = await readProcessStartTime(this.options.procRoot, peer.pid);
+    const startTimeNow = readProcessStartTime(this.options.procRoot, peer.pid);
     if (startTimeNow !== peer.startTime) {
       throw new MeshidError('PEER_UNVERIFIED', `calling process ${peer.pid} exited or was replaced during attestation`);
     }

@@ -1,23 +1,39 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+
+/** How stale a name may be: account files change rarely, attestation runs on every call. */
+const RECHECK_INTERVAL_MS = 1_000;
 
 /**
- * Id → name lookups from /etc/passwd or /etc/group, re-parsed only when the file changes: the
- * attestor runs on every call, and these files change rarely.
+ * Id → name lookups from /etc/passwd or /etc/group. The file's mtime is checked at most once a
+ * second and the file re-parsed only when it changed, so a call costs a Map lookup. Reads are
+ * synchronous: small local files, read rarely, and an async read costs more than it saves.
  */
 export class AccountNames {
   private names = new Map<number, string>();
   private loadedMtimeMs = -1;
+  private checkedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly file: string) {}
 
-  async nameOf(id: number): Promise<string | undefined> {
-    const info = await stat(this.file).catch(() => undefined);
-    if (!info) return undefined;
-    if (info.mtimeMs !== this.loadedMtimeMs) {
-      this.names = parseColonFile(await readFile(this.file, 'utf8'));
-      this.loadedMtimeMs = info.mtimeMs;
+  nameOf(id: number): string | undefined {
+    const now = performance.now();
+    if (now - this.checkedAt >= RECHECK_INTERVAL_MS) {
+      this.checkedAt = now;
+      this.reloadIfChanged();
     }
     return this.names.get(id);
+  }
+
+  private reloadIfChanged(): void {
+    try {
+      const mtimeMs = statSync(this.file).mtimeMs;
+      if (mtimeMs === this.loadedMtimeMs) return;
+      this.names = parseColonFile(readFileSync(this.file, 'utf8'));
+      this.loadedMtimeMs = mtimeMs;
+    } catch {
+      this.names = new Map();
+      this.loadedMtimeMs = -1;
+    }
   }
 }
 
