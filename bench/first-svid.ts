@@ -7,6 +7,7 @@
  *   node dist/bench/first-svid.js [--connections 100] [--rounds 5]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,10 +66,18 @@ function fetchOnce(socketPath: string): Promise<number> {
   });
 }
 
+/** CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat fields 14–15. */
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]?.split(' ') ?? [];
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
 async function main(): Promise<void> {
   const { socketPath, agent } = await startAgent();
   try {
     const all: number[] = [];
+    const agentCpuBefore = cpuMsOf(agent.pid ?? 0);
+    const clientCpuBefore = process.cpuUsage();
     console.log(`connect → first X509SVIDResponse, ${connections} concurrent new connections, ${rounds} rounds`);
     for (let round = 1; round <= rounds; round++) {
       const latencies = await Promise.all(Array.from({ length: connections }, () => fetchOnce(socketPath)));
@@ -76,6 +85,9 @@ async function main(): Promise<void> {
       console.log(`round ${round}: p50 ${percentile(latencies, 50).toFixed(2)} ms  p99 ${percentile(latencies, 99).toFixed(2)} ms  max ${Math.max(...latencies).toFixed(2)} ms`);
     }
     console.log(`all ${all.length}: p50 ${percentile(all, 50).toFixed(2)} ms  p99 ${percentile(all, 99).toFixed(2)} ms`);
+    // Both sides share this machine's cores, so the per-connection CPU of each explains the figure.
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    console.log(`CPU per connection: agent ${((cpuMsOf(agent.pid ?? 0) - agentCpuBefore) / all.length).toFixed(2)} ms, bench clients ${((clientCpu.user + clientCpu.system) / 1000 / all.length).toFixed(2)} ms`);
   } finally {
     agent.kill('SIGTERM');
   }
