@@ -2,8 +2,11 @@ import { MeshidError } from '../../errors';
 
 /** Every problem found in a configuration, one line each; the CLI prints them and exits 2. */
 export class ConfigError extends MeshidError {
-  constructor(readonly problems: readonly string[]) {
+  readonly problems: string[];
+
+  constructor(problems: readonly string[]) {
     super('INVALID_CONFIG', problems.map((problem) => `  - ${problem}`).join('\n'));
     this.name = 'ConfigError';
+    this.problems = [...problems];
   }
 }

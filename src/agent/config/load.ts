@@ -1,55 +1,117 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import type { AgentConfig } from './agent-config';
+import type { core } from 'zod';
+import type { AgentConfig, UpstreamConfig } from './agent-config';
 import { ConfigError } from './config-error';
-import { crossFieldProblems } from './cross-field';
+import { crossCheckProblems } from './cross-checks';
 import { parseDuration } from './duration';
-import { configSchema, type RawConfig } from './schema';
+import { configSchema, describeValue, type RawConfig } from './schema';
 
+export type { AgentConfig, EntryConfig, LogLevel, UpstreamConfig } from './agent-config';
+export { ConfigError } from './config-error';
 
+/** Reads and validates a YAML config file; relative paths in it are relative to its directory. */
 export function loadConfigFile(file: string): AgentConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError([`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
+    throw new ConfigError([`cannot read ${file}: ${systemReason(error)}`]);
   }
+  // uniqueKeys (the default) makes a repeated key an error rather than last-one-wins.
   const document = parseDocument(text, { prettyErrors: true });
   if (document.errors.length > 0) {
-    throw new ConfigError(document.errors.map((error) => `${file}: YAML: ${error.message.split('\n')[0]}`));
+    throw new ConfigError(document.errors.map((error) => `${file}: YAML: ${(error.message.split('\n')[0] ?? '').replace(/:$/, '')}`));
   }
-  return parseConfig(document.toJS(), { baseDir: path.dirname(file) });
+  let raw: unknown;
+  try {
+    raw = document.toJS(); // may still throw, e.g. on an alias bomb (too many alias expansions)
+  } catch (error) {
+    throw new ConfigError([`${file}: YAML: ${error instanceof Error ? error.message : String(error)}`]);
+  }
+  return parseConfig(raw, { baseDir: path.dirname(path.resolve(file)) });
 }
 
-/** Validates a YAML-shaped object; reports every problem at once; returns a frozen config. */
+/**
+ * Validates a YAML-shaped value: schema and cross-field rules together, so every problem is
+ * reported at once. Relative paths are resolved against baseDir. The result is deep-frozen.
+ */
 export function parseConfig(raw: unknown, options: { baseDir: string }): AgentConfig {
-  const parsed = configSchema.safeParse(raw ?? {});
-  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${formatPath(issue.path) || '(top level)'}: ${issue.message}`);
-  problems.push(...crossFieldProblems(raw));
+  const input = raw ?? {}; // an empty YAML document is null: all defaults, trustDomain missing
+  const parsed = configSchema.safeParse(input);
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.flatMap((issue) => formatIssue(issue, input))),
+    ...crossCheckProblems(input, options.baseDir),
+  ];
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
-  return deepFreeze(toAgentConfig(parsed.data, options.baseDir));
+  return deepFreeze(build(parsed.data, options.baseDir));
 }
 
-function toAgentConfig(raw: RawConfig, baseDir: string): AgentConfig {
+function build(raw: RawConfig, baseDir: string): AgentConfig {
   const resolve = (file: string): string => path.resolve(baseDir, file);
-  const upstream = raw.upstream.type === 'disk' ? { ...raw.upstream, certFile: resolve(raw.upstream.certFile), keyFile: resolve(raw.upstream.keyFile), ...(raw.upstream.keyPassphraseFile ? { keyPassphraseFile: resolve(raw.upstream.keyPassphraseFile) } : {}), ...(raw.upstream.bundleFile ? { bundleFile: resolve(raw.upstream.bundleFile) } : {}) } : raw.upstream;
+  let upstream: UpstreamConfig = { type: 'self-signed' };
+  if (raw.upstream.type === 'disk') {
+    const { certFile, keyFile, keyPassphraseFile, bundleFile } = raw.upstream;
+    upstream = {
+      type: 'disk',
+      certFile: resolve(certFile),
+      keyFile: resolve(keyFile),
+      ...(keyPassphraseFile !== undefined ? { keyPassphraseFile: resolve(keyPassphraseFile) } : {}),
+      ...(bundleFile !== undefined ? { bundleFile: resolve(bundleFile) } : {}),
+    };
+  }
   return {
     trustDomain: raw.trustDomain,
     dataDir: resolve(raw.dataDir),
     socketPath: resolve(raw.socketPath),
     upstream,
-    // Both durations passed the schema's refinements, so they parse.
+    // The schema accepted both durations, so they parse.
     svid: { ttlMs: parseDuration(raw.svid.ttl) ?? 0, keyType: raw.svid.keyType },
     ca: { ttlMs: parseDuration(raw.ca.ttl) ?? 0 },
-    entries: raw.entries.map((entry) => ({ spiffeId: entry.spiffeId, selectors: entry.selectors, dnsNames: entry.dnsNames, ...(entry.hint !== undefined ? { hint: entry.hint } : {}) })),
+    entries: raw.entries.map((entry) => ({
+      spiffeId: entry.spiffeId,
+      selectors: [...entry.selectors],
+      dnsNames: [...entry.dnsNames],
+      ...(entry.hint !== undefined ? { hint: entry.hint } : {}),
+    })),
     logLevel: raw.logLevel,
   };
 }
 
-/** `entries[0].spiffeId`, the way people write YAML paths. */
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '');
+/** One zod issue as human lines, each starting with the key path (`entries[0].selectors[1]: …`). */
+function formatIssue(issue: core.$ZodIssue, input: unknown): string[] {
+  const where = formatPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown key (${issue.message})`);
+  }
+  if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
+    // A discriminated union (upstream.type) whose tag matched nothing.
+    const value = valueAt(input, issue.path);
+    const options = issue.options.map(String).join(', ');
+    return [value === undefined ? `${where}: is required (one of ${options})` : `${where}: ${describeValue(value)} is not one of ${options}`];
+  }
+  return [`${where}: ${issue.message}`];
+}
+
+function formatPath(segments: readonly PropertyKey[]): string {
+  let text = '';
+  for (const segment of segments) text += typeof segment === 'number' ? `[${segment}]` : `${text ? '.' : ''}${String(segment)}`;
+  return text || '(top level)';
+}
+
+function valueAt(input: unknown, segments: readonly PropertyKey[]): unknown {
+  let current = input;
+  for (const segment of segments) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return current;
+}
+
+/** "ENOENT: no such file or directory", without the path Node appends (the caller names it). */
+function systemReason(error: unknown): string {
+  return error instanceof Error ? error.message.replace(/, \w+ '.*'$/, '') : String(error);
 }
 
 function deepFreeze<T>(value: T): T {

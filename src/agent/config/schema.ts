@@ -1,14 +1,14 @@
 import { z } from 'zod';
-import { isMeshidError } from '../../errors';
 import { KEY_TYPES } from '../../identity/key-type';
-import { SpiffeId, validateTrustDomain } from '../../identity/spiffe-id';
-import { parseDuration } from './duration';
+import { validateTrustDomain } from '../../identity/spiffe-id';
+import { formatDuration, parseDuration } from './duration';
+import { dnsNameProblem, selectorProblem, workloadSpiffeIdProblem } from './field-rules';
 
 /**
  * The YAML shape, with every default in one place. Objects are strict: an unknown key is an
- * error (a typo like `ttl` under the wrong section must not be silently ignored).
- * Rules about one field are refinements here, so they are reported alongside type errors;
- * rules spanning fields are in cross-field.ts.
+ * error (a typo such as `svid: { tll: 5m }` must not silently leave the default in force).
+ * Every single-field rule is part of the schema, so one parse reports all of them at once;
+ * rules relating two fields are in cross-checks.ts.
  */
 export const DEFAULTS = {
   dataDir: '/var/lib/meshid',
@@ -19,63 +19,87 @@ export const DEFAULTS = {
   logLevel: 'info',
 } as const;
 
-/** The shortest SVID lifetime accepted: below it rotation would be mostly overhead. */
+/** The shortest SVID lifetime accepted: below it rotation (at half life) would be mostly overhead. */
 export const MIN_SVID_TTL_MS = 10_000;
-export const KNOWN_SELECTOR_TYPES = ['unix'];
 
-const duration = (minimumMs = 1) =>
-  z.string({ error: 'must be a duration such as "30s", "10m" or "1h"' }).superRefine((text, context) => {
-    const ms = parseDuration(text);
-    if (ms === undefined) context.addIssue({ code: 'custom', message: `"${text}" is not a duration (e.g. 30s, 10m, 1h)` });
-    else if (ms < minimumMs) context.addIssue({ code: 'custom', message: `"${text}" is below the ${minimumMs / 1000}s minimum` });
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+
+/** How a wrong value is shown in a message: the value itself for scalars, its kind otherwise. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return JSON.stringify(value);
+  return `${typeof value} ${String(value)}`;
+}
+
+const required = (kind: string, whenMissing = 'is required') => (issue: { input?: unknown }) =>
+  issue.input === undefined ? whenMissing : `must be ${kind}, got ${describeValue(issue.input)}`;
+
+const text = (whenMissing?: string) => z.string({ error: required('a string', whenMissing) }).min(1, { error: 'must not be empty' });
+
+/** A string checked by a rule returning the reason it is wrong. */
+const ruled = (rule: (value: string) => string | undefined, kind = 'a string') =>
+  z.string({ error: required(kind) }).superRefine((value, ctx) => {
+    const problem = rule(value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
   });
 
-const spiffeId = z.string().superRefine((text, context) => {
-  try {
-    if (SpiffeId.parse(text).isRoot) context.addIssue({ code: 'custom', message: `"${text}" needs a path (the bare trust domain ID is reserved for CAs)` });
-  } catch (error) {
-    context.addIssue({ code: 'custom', message: isMeshidError(error) ? error.message : String(error) });
-  }
+const list = <T extends z.ZodType>(item: T) => z.array(item, { error: required('a list') });
+
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: (issue) => (issue.input === undefined ? 'is required' : `${describeValue(issue.input)} is not one of ${values.join(', ')}`) });
+
+/** A strict mapping whose unknown-key message lists the keys it does accept. */
+const mapping = <T extends z.ZodRawShape>(shape: T) =>
+  z.strictObject(shape, {
+    error: (issue) => (issue.code === 'unrecognized_keys' ? `known keys: ${Object.keys(shape).join(', ')}` : `must be a mapping, got ${describeValue(issue.input)}`),
+  });
+
+export function durationProblem(text: string, minMs = 0): string | undefined {
+  const ms = parseDuration(text);
+  if (ms === undefined) return `"${text}" is not a duration (e.g. 30s, 10m, 1h30m)`;
+  if (ms < minMs) return `"${text}" is below the ${formatDuration(minMs)} minimum`;
+  if (ms === 0) return `"${text}" must be longer than zero`;
+  return undefined;
+}
+
+const entrySchema = mapping({
+  spiffeId: ruled(workloadSpiffeIdProblem),
+  selectors: list(ruled(selectorProblem)).min(1, { error: 'needs at least one selector (an entry without selectors would match every workload)' }),
+  dnsNames: list(ruled(dnsNameProblem)).default([]),
+  hint: text().optional(),
 });
 
-const selector = z.string().superRefine((text, context) => {
-  const [type, ...rest] = text.split(':');
-  if (rest.length < 2 || rest.some((part) => part === '')) context.addIssue({ code: 'custom', message: `"${text}" is not of the form <type>:<key>:<value>` });
-  else if (!KNOWN_SELECTOR_TYPES.includes(type ?? '')) context.addIssue({ code: 'custom', message: `unknown selector type "${type}" (known: ${KNOWN_SELECTOR_TYPES.join(', ')})` });
-});
-
-const entrySchema = z.strictObject({
-  spiffeId,
-  selectors: z.array(selector).min(1, { error: 'needs at least one selector' }),
-  dnsNames: z.array(z.string()).default([]),
-  hint: z.string().optional(),
-});
-
+const diskFile = text('is required when upstream.type is "disk"');
 const upstreamSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('self-signed') }),
-  z.strictObject({
-    type: z.literal('disk'),
-    certFile: z.string(),
-    keyFile: z.string(),
-    keyPassphraseFile: z.string().optional(),
-    bundleFile: z.string().optional(),
-  }),
+  mapping({ type: z.literal('self-signed') }),
+  mapping({ type: z.literal('disk'), certFile: diskFile, keyFile: diskFile, keyPassphraseFile: text().optional(), bundleFile: text().optional() }),
 ]);
 
-export const configSchema = z.strictObject({
-  trustDomain: z.string().superRefine((name, context) => {
-    const problem = validateTrustDomain(name);
-    if (problem) context.addIssue({ code: 'custom', message: problem });
-  }),
-  dataDir: z.string().default(DEFAULTS.dataDir),
-  socketPath: z.string().default(DEFAULTS.socketPath),
+const duration = (minMs = 0) => ruled((value) => durationProblem(value, minMs), 'a duration such as "30s", "10m" or "1h30m"');
+
+/** Fields cross-checks.ts re-validates on their own when the whole document is invalid. */
+export const fieldSchemas = {
+  trustDomain: ruled(validateTrustDomain),
+  socketPath: text().default(DEFAULTS.socketPath),
+  svidTtl: duration(MIN_SVID_TTL_MS).default(DEFAULTS.svidTtl),
+  caTtl: duration().default(DEFAULTS.caTtl),
+  entry: entrySchema,
+};
+
+export const configSchema = mapping({
+  trustDomain: fieldSchemas.trustDomain,
+  dataDir: text().default(DEFAULTS.dataDir),
+  socketPath: fieldSchemas.socketPath,
   upstream: upstreamSchema.default({ type: 'self-signed' }),
-  svid: z
-    .strictObject({ ttl: duration(MIN_SVID_TTL_MS).default(DEFAULTS.svidTtl), keyType: z.enum(KEY_TYPES).default(DEFAULTS.keyType) })
-    .default({ ttl: DEFAULTS.svidTtl, keyType: DEFAULTS.keyType }),
-  ca: z.strictObject({ ttl: duration().default(DEFAULTS.caTtl) }).default({ ttl: DEFAULTS.caTtl }),
-  entries: z.array(entrySchema).default([]),
-  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default(DEFAULTS.logLevel),
+  svid: mapping({
+    ttl: fieldSchemas.svidTtl,
+    keyType: oneOf(KEY_TYPES).default(DEFAULTS.keyType),
+  }).default({ ttl: DEFAULTS.svidTtl, keyType: DEFAULTS.keyType }),
+  ca: mapping({ ttl: fieldSchemas.caTtl }).default({ ttl: DEFAULTS.caTtl }),
+  entries: list(entrySchema).default([]),
+  logLevel: oneOf(LOG_LEVELS).default(DEFAULTS.logLevel),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

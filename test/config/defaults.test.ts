@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { embeddedDefaults } from '../../src/agent/config/defaults';
+
+test('embedded defaults: ./.meshid, a self-signed upstream and an identity for the caller', () => {
+  const config = embeddedDefaults({ cwd: '/home/dev/project', uid: 1000 });
+  assert.deepEqual(config, {
+    trustDomain: 'example.org',
+    dataDir: '/home/dev/project/.meshid',
+    socketPath: '/home/dev/project/.meshid/agent.sock',
+    upstream: { type: 'self-signed' },
+    svid: { ttlMs: 3_600_000, keyType: 'ec-p256' },
+    ca: { ttlMs: 86_400_000 },
+    entries: [{ spiffeId: 'spiffe://example.org/uid/1000', selectors: ['unix:uid:1000'], dnsNames: [] }],
+    logLevel: 'info',
+  });
+  assert.ok(Object.isFrozen(config) && Object.isFrozen(config.entries[0]?.selectors));
+  assert.equal(embeddedDefaults({ cwd: '/', uid: 0 }).entries[0]?.spiffeId, 'spiffe://example.org/uid/0');
+});

@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ConfigError } from '../../src/agent/config/config-error';
+import { loadConfigFile, parseConfig } from '../../src/agent/config/load';
+import { isMeshidError } from '../../src/errors';
+
+const FIXTURES = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'config');
+const fixture = (name: string): string => path.join(FIXTURES, name);
+
+/** Runs `action`, which must throw a ConfigError, and returns it. */
+function configError(action: () => unknown): ConfigError {
+  try {
+    action();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    assert.ok(isMeshidError(error, 'INVALID_CONFIG'));
+    return error;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+function assertProblems(error: ConfigError, expected: RegExp[]): void {
+  for (const pattern of expected) {
+    assert.ok(error.problems.some((problem) => pattern.test(problem)), `no problem matches ${pattern}; got:\n${error.message}`);
+  }
+  // The message lists every problem, one per line.
+  assert.equal(error.message.split('\n').length, error.problems.length);
+  for (const problem of error.problems) assert.ok(error.message.includes(problem));
+}
+
+function assertDeepFrozen(value: unknown, where = 'config'): void {
+  if (value === null || typeof value !== 'object') return;
+  assert.ok(Object.isFrozen(value), `${where} is not frozen`);
+  for (const [key, child] of Object.entries(value)) assertDeepFrozen(child, `${where}.${key}`);
+}
+
+test('a valid file with every key loads into the expected frozen object', () => {
+  const config = loadConfigFile(fixture('valid-full.yaml'));
+  assert.deepEqual(config, {
+    trustDomain: 'prod.example.com',
+    dataDir: path.join(FIXTURES, 'state'),
+    socketPath: '/run/meshid/workload.sock',
+    upstream: {
+      type: 'disk',
+      certFile: path.join(FIXTURES, 'ca', 'intermediate.pem'),
+      keyFile: path.join(FIXTURES, 'ca', 'intermediate.key'),
+      keyPassphraseFile: path.join(FIXTURES, 'ca', 'pass.txt'),
+      bundleFile: '/etc/ssl/meshid-roots.pem',
+    },
+    svid: { ttlMs: 30 * 60_000, keyType: 'ec-p384' },
+    ca: { ttlMs: 12 * 3_600_000 },
+    entries: [
+      { spiffeId: 'spiffe://prod.example.com/billing/api', selectors: ['unix:uid:1000', 'unix:group:billing'], dnsNames: ['billing.internal', '*.billing.internal'], hint: 'internal' },
+      { spiffeId: 'spiffe://prod.example.com/ops', selectors: ['unix:user:ops'], dnsNames: [] },
+    ],
+    logLevel: 'debug',
+  });
+  assertDeepFrozen(config);
+  assert.throws(() => (config.entries as unknown as unknown[]).push({}), TypeError);
+});
+
+test('a minimal config gets every default', () => {
+  const config = parseConfig({ trustDomain: 'example.org' }, { baseDir: '/etc/meshid' });
+  assert.deepEqual(config, {
+    trustDomain: 'example.org',
+    dataDir: '/var/lib/meshid',
+    socketPath: '/run/meshid/agent.sock',
+    upstream: { type: 'self-signed' },
+    svid: { ttlMs: 3_600_000, keyType: 'ec-p256' },
+    ca: { ttlMs: 86_400_000 },
+    entries: [],
+    logLevel: 'info',
+  });
+  assertDeepFrozen(config);
+});
+
+test('a file with many different problems reports every one of them at once', () => {
+  const error = configError(() => loadConfigFile(fixture('invalid-many.yaml')));
+  assertProblems(error, [
+    /^trustDomain: .*"Prod\.Example\.COM".*lowercase/,
+    /^colour: unknown key/,
+    /^upstream\.certFile: is required when upstream\.type is "disk"/,
+    /^svid\.ttl: "5s" is below the 10s minimum$/,
+    /^svid\.keyType: "dsa-1024" is not one of ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096$/,
+    /^ca\.ttl: "forever" is not a duration/,
+    /^entries\[0\]\.spiffeId: .*http:\/\/prod\.example\.com\/x/,
+    /^entries\[0\]\.selectors\[0\]: "unix:uid" is not of the form <type>:<key>:<value>/,
+    /^entries\[1\]\.selectors\[0\]: unknown selector type "k9s"/,
+    /^entries\[1\]\.dnsName: unknown key/,
+    /^entries\[2\]\.spiffeId: .*needs a path/,
+    /^entries\[2\]\.selectors: needs at least one selector/,
+    /^logLevel: "loud" is not one of trace, debug, info, warn, error$/,
+  ]);
+  assert.equal(error.problems.length, 13, error.message);
+});
+
+test('cross-field rules are checked too, and alongside schema problems', () => {
+  const error = configError(() => loadConfigFile(fixture('cross-field.yaml')));
+  assertProblems(error, [/^ca\.ttl: "24h" must be more than twice svid\.ttl \("12h"\): the node intermediate must outlive the SVIDs it signs$/, /^entries\[0\]\.spiffeId: "spiffe:\/\/other\.org\/web" is not in trust domain "example\.org"$/]);
+
+  // Schema problems elsewhere, even in the same entry, do not hide them.
+  const mixed = configError(() =>
+    parseConfig({ trustDomain: 'example.org', logLevel: 'loud', svid: { ttl: '12h' }, ca: { ttl: '24h' }, entries: [{ spiffeId: 'spiffe://other.org/web', selectors: ['unix:uid:x'] }] }, { baseDir: '/' }),
+  );
+  assertProblems(mixed, [/^logLevel:/, /^ca\.ttl: .*twice/, /^entries\[0\]\.spiffeId: .*not in trust domain/, /^entries\[0\]\.selectors\[0\]: .*must be a number/]);
+  assert.equal(mixed.problems.length, 4);
+});
+
+test('ca.ttl must exceed twice svid.ttl: equal is not enough', () => {
+  const base = { trustDomain: 'example.org', svid: { ttl: '1h' } };
+  assert.match(configError(() => parseConfig({ ...base, ca: { ttl: '2h' } }, { baseDir: '/' })).message, /ca\.ttl.*outlive/);
+  assert.equal(parseConfig({ ...base, ca: { ttl: '2h1s' } }, { baseDir: '/' }).ca.ttlMs, 7_201_000);
+  // Against the default svid.ttl (1h) when svid is not set.
+  assert.match(configError(() => parseConfig({ trustDomain: 'example.org', ca: { ttl: '90m' } }, { baseDir: '/' })).message, /ca\.ttl: "90m" must be more than twice svid\.ttl \("1h"\)/);
+});
+
+test('unknown keys are rejected at the top level and in every nested mapping', () => {
+  const error = configError(() =>
+    parseConfig(
+      {
+        trustDomain: 'example.org',
+        socketpath: '/tmp/x.sock',
+        svid: { tll: '5m' },
+        ca: { ttl: '24h', keyType: 'ec-p256' },
+        upstream: { type: 'disk', certFile: 'a.pem', keyFile: 'a.key', passphraseFile: 'p' },
+        entries: [{ spiffeId: 'spiffe://example.org/a', selectors: ['unix:uid:1'], selector: 'unix:uid:2' }],
+      },
+      { baseDir: '/' },
+    ),
+  );
+  assert.deepEqual(
+    error.problems.map((problem) => problem.replace(/ \(known keys: .*\)$/, '')),
+    ['upstream.passphraseFile: unknown key', 'svid.tll: unknown key', 'ca.keyType: unknown key', 'entries[0].selector: unknown key', 'socketpath: unknown key'],
+  );
+  // The message helps fix the typo.
+  assert.ok(error.problems.includes('svid.tll: unknown key (known keys: ttl, keyType)'));
+  // A key valid for one upstream type is unknown for another.
+  assert.match(configError(() => parseConfig({ trustDomain: 'example.org', upstream: { type: 'self-signed', certFile: 'x' } }, { baseDir: '/' })).message, /upstream\.certFile: unknown key/);
+});
+
+test('the disk upstream requires certFile and keyFile; upstream.type must be known', () => {
+  const missing = configError(() => parseConfig({ trustDomain: 'example.org', upstream: { type: 'disk' } }, { baseDir: '/' }));
+  assert.deepEqual(missing.problems, ['upstream.certFile: is required when upstream.type is "disk"', 'upstream.keyFile: is required when upstream.type is "disk"']);
+  assert.deepEqual(configError(() => parseConfig({ trustDomain: 'example.org', upstream: { type: 'hsm' } }, { baseDir: '/' })).problems, ['upstream.type: "hsm" is not one of self-signed, disk']);
+  assert.deepEqual(configError(() => parseConfig({ trustDomain: 'example.org', upstream: {} }, { baseDir: '/' })).problems, ['upstream.type: is required (one of self-signed, disk)']);
+});
+
+test('wrong types are named with the value received', () => {
+  const error = configError(() => parseConfig({ trustDomain: 7, dataDir: ['a'], svid: { ttl: 3600 }, entries: { spiffeId: 'x' } }, { baseDir: '/' }));
+  assert.deepEqual(error.problems, [
+    'trustDomain: must be a string, got number 7',
+    'dataDir: must be a string, got a list',
+    'svid.ttl: must be a duration such as "30s", "10m" or "1h30m", got number 3600',
+    'entries: must be a list, got a mapping',
+  ]);
+  assert.deepEqual(configError(() => parseConfig('trustDomain=example.org', { baseDir: '/' })).problems, ['(top level): must be a mapping, got "trustDomain=example.org"']);
+  assert.deepEqual(configError(() => parseConfig(null, { baseDir: '/' })).problems, ['trustDomain: is required']);
+});
+
+test('selectors, SPIFFE IDs and DNS names are checked one by one', () => {
+  const error = configError(() =>
+    parseConfig(
+      {
+        trustDomain: 'example.org',
+        entries: [
+          { spiffeId: 'spiffe://example.org/a/', selectors: ['unix:uid:abc', 'unix:pid:5', 'unix::1', 'uid:1000'], dnsNames: ['ok.example.org', 'under_score.example', 'ünicode.example'] },
+          { spiffeId: 'spiffe://example.org/b', selectors: ['unix:user:www-data', 'unix:supplementary_gid:27'], dnsNames: ['*.b.example.org'] },
+        ],
+      },
+      { baseDir: '/' },
+    ),
+  );
+  assert.deepEqual(error.problems, [
+    'entries[0].spiffeId: invalid SPIFFE ID "spiffe://example.org/a/": path must not end with "/"',
+    'entries[0].selectors[0]: "unix:uid:abc": uid must be a number',
+    'entries[0].selectors[1]: unknown unix selector key "pid" in "unix:pid:5" (known: uid, gid, user, group, supplementary_gid)',
+    'entries[0].selectors[2]: "unix::1" is not of the form <type>:<key>:<value> (e.g. unix:uid:1000)',
+    'entries[0].selectors[3]: "uid:1000" is not of the form <type>:<key>:<value> (e.g. unix:uid:1000)',
+    'entries[0].dnsNames[1]: "under_score.example" is not a valid DNS name',
+    'entries[0].dnsNames[2]: "ünicode.example" is not a valid DNS name',
+  ]);
+});
+
+test('entries may share an ID only if they agree on what goes into its SVID', () => {
+  const entry = (uid: number, hint?: string) => ({ spiffeId: 'spiffe://example.org/web', selectors: [`unix:uid:${uid}`], ...(hint ? { hint } : {}) });
+  assert.equal(parseConfig({ trustDomain: 'example.org', entries: [entry(1), entry(2)] }, { baseDir: '/' }).entries.length, 2);
+  assert.deepEqual(configError(() => parseConfig({ trustDomain: 'example.org', entries: [entry(1), entry(2, 'other')] }, { baseDir: '/' })).problems, [
+    'entries[1]: grants "spiffe://example.org/web" like entries[0] but with different dnsNames or hint; entries for one ID must agree on them',
+  ]);
+});
+
+test('paths are resolved against the base directory; an over-long socket path is caught', () => {
+  const config = parseConfig({ trustDomain: 'example.org', dataDir: '../data', socketPath: 'run/agent.sock' }, { baseDir: '/etc/meshid' });
+  assert.equal(config.dataDir, '/etc/data');
+  assert.equal(config.socketPath, '/etc/meshid/run/agent.sock');
+  const error = configError(() => parseConfig({ trustDomain: 'example.org', socketPath: `${'d'.repeat(100)}/agent.sock` }, { baseDir: '/srv' }));
+  assert.match(error.problems[0] ?? '', /^socketPath: ".*" is 116 bytes; unix socket paths are limited to 107$/);
+});
+
+test('an unreadable file, a YAML syntax error and a repeated key are ConfigErrors naming the file', () => {
+  const missing = fixture('no-such-file.yaml');
+  assert.deepEqual(configError(() => loadConfigFile(missing)).problems, [`cannot read ${missing}: ENOENT: no such file or directory`]);
+  assert.match(configError(() => loadConfigFile(FIXTURES)).message, /cannot read .*: EISDIR/);
+  const syntax = configError(() => loadConfigFile(fixture('yaml-syntax-error.yaml')));
+  assert.match(syntax.message, /yaml-syntax-error\.yaml: YAML: .*at line 3, column 8$/m);
+  assert.match(configError(() => loadConfigFile(fixture('duplicate-key.yaml'))).message, /duplicate-key\.yaml: YAML: .*unique/i);
+});
