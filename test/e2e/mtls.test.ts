@@ -1,102 +1,82 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import tls from 'node:tls';
-import { promisify } from 'node:util';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { startTestAgent, type Harness } from '../support/agent-harness';
 import { openssl } from '../support/openssl';
-import { uriSan } from '../support/pem';
+import { spiffeHandshake, type TlsIdentity } from '../support/spiffe-tls';
 import { removeTempDirs } from '../support/temp-dir';
+import { assertReadableBy, clientDependencies, fetchAs, NOT_ROOT, type WorkloadSvid } from '../support/workload-process';
 
-const CLIENT = path.join(__dirname, '..', 'support', 'workload-client-main.js');
-const run = promisify(execFile);
+const WEB = 'spiffe://example.org/web';
+const DB = 'spiffe://example.org/db';
 
-interface Svid {
-  spiffeId: string;
-  chainPem: string;
-  keyPem: string;
-  bundlePem: string;
-}
-
-async function svidOf(uid: number, socketPath: string): Promise<Svid> {
-  const { stdout } = await run(process.execPath, [CLIENT, socketPath], { uid, gid: uid });
-  const svid = (JSON.parse(stdout) as { svids?: Svid[] }).svids?.[0];
-  assert.ok(svid, `uid ${uid} got no SVID: ${stdout}`);
+/** The first SVID a real process under `uid` was served. */
+async function svidOf(uid: number, socketPath: string): Promise<WorkloadSvid> {
+  const result = await fetchAs(uid, socketPath);
+  const svid = result.svids?.[0];
+  assert.ok(svid, `uid ${uid} got no SVID: ${JSON.stringify(result)}`);
   return svid;
 }
 
-/**
- * SPIFFE authorizes by the URI SAN, not the host name: both sides check the peer's SPIFFE ID
- * after chain validation against the bundle (SPIFFE X509-SVID §5).
- */
-function handshake(server: Svid, client: { chainPem: string; keyPem: string; bundlePem: string }, expectServerId: string): Promise<{ clientSawServer: string | undefined; serverSawClient: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    let serverSawClient: string | undefined;
-    const tlsServer = tls.createServer({ cert: server.chainPem, key: server.keyPem, ca: server.bundlePem, requestCert: true, rejectUnauthorized: true }, (socket) => {
-      serverSawClient = uriSan(socket.getPeerX509Certificate()?.toString() ?? '');
-      socket.end('hello');
-    });
-    tlsServer.on('tlsClientError', () => undefined);
-    tlsServer.listen(0, '127.0.0.1', () => {
-      const { port } = tlsServer.address() as { port: number };
-      const socket = tls.connect({
-        host: '127.0.0.1',
-        port,
-        cert: client.chainPem,
-        key: client.keyPem,
-        ca: client.bundlePem,
-        checkServerIdentity: (_host, certificate) => {
-          const id = uriSan(new X509Certificate(certificate.raw).toString());
-          return id === expectServerId ? undefined : new Error(`unexpected server SPIFFE ID ${id}`);
-        },
-      });
-      socket.on('data', () => {
-        const clientSawServer = uriSan(socket.getPeerX509Certificate()?.toString() ?? '');
-        socket.end();
-        tlsServer.close();
-        resolve({ clientSawServer, serverSawClient });
-      });
-      const refuse = (error: Error): void => {
-        tlsServer.close();
-        reject(error);
-      };
-      socket.on('error', refuse);
-      // Under TLS 1.3 the server checks the client certificate after the client's handshake
-      // completes; a refusal then shows as the connection closing without data.
-      socket.on('close', () => refuse(new Error('connection closed before any data')));
-    });
-  });
+/** A self-signed certificate and key from another CA, carrying the given SPIFFE ID. */
+async function foreignIdentity(dir: string, name: string, spiffeId: string, bundlePem: string): Promise<TlsIdentity> {
+  const made = await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '1', '-subj', `/CN=${name}`, '-addext', `subjectAltName=URI:${spiffeId}`], dir);
+  assert.ok(made.ok, made.output);
+  return { chainPem: await readFile(path.join(dir, `${name}.pem`), 'utf8'), keyPem: await readFile(path.join(dir, `${name}.key`), 'utf8'), bundlePem };
 }
 
-let harness: Harness;
-before(async () => {
-  harness = await startTestAgent({
-    entries: [
-      { spiffeId: 'spiffe://example.org/web', selectors: ['unix:uid:1000'] },
-      { spiffeId: 'spiffe://example.org/db', selectors: ['unix:uid:1001'] },
-    ],
+describe('mutual TLS between two workloads with the SVIDs they were served', { skip: NOT_ROOT }, () => {
+  let harness: Harness;
+  let web: WorkloadSvid;
+  let db: WorkloadSvid;
+  before(async () => {
+    for (const uid of [1000, 1001]) await assertReadableBy(uid, clientDependencies());
+    harness = await startTestAgent({
+      entries: [
+        { spiffeId: WEB, selectors: ['unix:uid:1000'] },
+        { spiffeId: DB, selectors: ['unix:uid:1001'] },
+      ],
+    });
+    [web, db] = await Promise.all([svidOf(1000, harness.socketPath), svidOf(1001, harness.socketPath)]);
   });
-});
-after(async () => {
-  await harness.agent.stop();
-  await removeTempDirs();
-});
+  after(async () => {
+    await harness?.agent.stop();
+    await removeTempDirs();
+  });
 
-test('two workloads complete mutual TLS with the SVIDs they were served, each seeing the other ID', async () => {
-  const [web, db] = await Promise.all([svidOf(1000, harness.socketPath), svidOf(1001, harness.socketPath)]);
-  const seen = await handshake(db, web, 'spiffe://example.org/db');
-  assert.equal(seen.clientSawServer, 'spiffe://example.org/db');
-  assert.equal(seen.serverSawClient, 'spiffe://example.org/web');
-});
+  test('web (client) and db (server) complete the handshake, each seeing the other ID', async () => {
+    const seen = await spiffeHandshake(db, web, { server: DB, client: WEB });
+    assert.ok(seen.ok, JSON.stringify(seen));
+    assert.equal(seen.clientSawServer, DB);
+    assert.equal(seen.serverSawClient, WEB);
+  });
 
-test('a client certificate from another CA is refused', async () => {
-  const db = await svidOf(1001, harness.socketPath);
-  const dir = harness.dir;
-  const made = await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'other.key', '-out', 'other.pem', '-days', '1', '-subj', '/CN=intruder', '-addext', 'subjectAltName=URI:spiffe://example.org/web'], dir);
-  assert.ok(made.ok, made.output);
-  const intruder = { chainPem: await readFile(path.join(dir, 'other.pem'), 'utf8'), keyPem: await readFile(path.join(dir, 'other.key'), 'utf8'), bundlePem: db.bundlePem };
-  await assert.rejects(handshake(db, intruder, 'spiffe://example.org/db'));
+  test('the roles swap: db as client, web as server', async () => {
+    const seen = await spiffeHandshake(web, db, { server: WEB, client: DB });
+    assert.ok(seen.ok, JSON.stringify(seen));
+    assert.equal(seen.clientSawServer, WEB);
+    assert.equal(seen.serverSawClient, DB);
+  });
+
+  test('the client refuses a valid server whose SPIFFE ID is not the expected one', async () => {
+    const seen = await spiffeHandshake(db, web, { server: 'spiffe://example.org/payments', client: WEB });
+    assert.equal(seen.ok, false);
+    assert.match(seen.clientError ?? '', /unexpected server SPIFFE ID spiffe:\/\/example\.org\/db/);
+  });
+
+  test('a client certificate from another CA is refused by the server, even with the right URI SAN', async () => {
+    const intruder = await foreignIdentity(harness.dir, 'intruder-client', WEB, db.bundlePem);
+    const seen = await spiffeHandshake(db, intruder, { server: DB, client: WEB });
+    assert.equal(seen.ok, false, JSON.stringify(seen));
+    assert.equal(seen.serverSawClient, undefined, 'the server never accepted the connection');
+    assert.match(seen.serverError ?? '', /UNABLE_TO_GET_ISSUER_CERT|UNABLE_TO_VERIFY|SELF_SIGNED|unknown ca/i, JSON.stringify(seen));
+  });
+
+  test('a server certificate from another CA is refused by the client', async () => {
+    const impostor = await foreignIdentity(harness.dir, 'impostor-server', DB, web.bundlePem);
+    const seen = await spiffeHandshake(impostor, web, { server: DB, client: WEB });
+    assert.equal(seen.ok, false, JSON.stringify(seen));
+    assert.match(seen.clientError ?? '', /SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/, JSON.stringify(seen));
+  });
 });

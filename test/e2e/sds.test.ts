@@ -5,30 +5,41 @@ import { status, type ClientDuplexStream } from '@grpc/grpc-js';
 import { startTestAgent, type Harness } from '../support/agent-harness';
 import { decodeSecret, sdsClient, SECRET_TYPE_URL, type DiscoveryResponse, type SdsClient } from '../support/envoy-protos';
 import { FakeClock, settle } from '../support/fake-clock';
-import { pemBlocks, uriSan } from '../support/pem';
+import { derCertificatesToPem, keyMatchesCertificate, pemBlocks, uriSan } from '../support/pem';
 import { removeTempDirs } from '../support/temp-dir';
 import { securityHeader, StreamReader, workloadClient, type X509SvidResponse } from '../support/workload-client';
+import { assertReadableBy, clientDependencies, NOT_ROOT, sdsFetchAs } from '../support/workload-process';
 
 const MINUTE = 60_000;
 const uid = process.getuid?.() ?? 0;
 const ID = 'spiffe://example.org/sidecar';
+const OTHER_ID = 'spiffe://example.org/web';
 const clock = new FakeClock(Date.now());
 let harness: Harness;
 let client: SdsClient;
+/** Streams and clients to close even when an assertion failed mid-test (else the process hangs). */
+const cleanups: (() => void)[] = [];
 
 before(async () => {
-  harness = await startTestAgent({ svid: { ttl: '1h' }, entries: [{ spiffeId: ID, selectors: [`unix:uid:${uid}`] }] }, clock);
+  // The other uid's entry comes first, so a handler that ignored the caller would serve it.
+  const entries = [
+    { spiffeId: OTHER_ID, selectors: ['unix:uid:1000'] },
+    { spiffeId: ID, selectors: [`unix:uid:${uid}`] },
+  ];
+  harness = await startTestAgent({ svid: { ttl: '1h' }, entries }, clock);
   client = sdsClient(harness.socketPath);
 });
 after(async () => {
-  client.close();
-  await harness.agent.stop();
+  for (const cleanup of cleanups.splice(0)) cleanup();
+  client?.close();
+  await harness?.agent.stop();
   await removeTempDirs();
 });
 
 type Stream = ClientDuplexStream<object, DiscoveryResponse>;
 function open(): { stream: Stream; reader: StreamReader<DiscoveryResponse> } {
   const stream = client.StreamSecrets();
+  cleanups.push(() => stream.cancel());
   return { stream, reader: new StreamReader<DiscoveryResponse>(stream) };
 }
 const request = (names: string[], extra: object = {}): object => ({ type_url: SECRET_TYPE_URL, resource_names: names, node: { id: 'sidecar~10.0.0.1', cluster: 'web' }, ...extra });
@@ -40,7 +51,7 @@ const leafSerial = (response: DiscoveryResponse): string => {
 /** Lets any (wrongly) sent response arrive before asserting that none did. */
 const quietPeriod = async (): Promise<void> => {
   await settle(20);
-  await new Promise((resolve) => setTimeout(resolve, 150));
+  await new Promise((resolve) => setTimeout(resolve, 200));
 };
 
 test('default and ROOTCA on separate streams, as Envoy opens them, decode with Envoy protos', async () => {
@@ -59,7 +70,9 @@ test('default and ROOTCA on separate streams, as Envoy opens them, decode with E
   const chain = pemBlocks(tlsSecret.tls_certificate?.certificate_chain?.inline_bytes?.toString() ?? '');
   assert.equal(chain.length, 2);
   assert.equal(uriSan(chain[0] ?? ''), ID);
-  assert.match(tlsSecret.tls_certificate?.private_key?.inline_bytes?.toString() ?? '', /^-----BEGIN PRIVATE KEY-----/);
+  const keyPem = tlsSecret.tls_certificate?.private_key?.inline_bytes?.toString() ?? '';
+  assert.match(keyPem, /^-----BEGIN PRIVATE KEY-----/, 'PKCS#8 PEM');
+  assert.ok(keyMatchesCertificate(keyPem, chain[0] ?? ''), 'the private key is the leaf certificate\'s');
 
   const caSecret = decodeSecret(caResponse.resources[0] ?? { type_url: '', value: Buffer.alloc(0) });
   assert.equal(caSecret.name, 'ROOTCA');
@@ -78,6 +91,10 @@ test('ACK causes no resend; rotation pushes a new version and nonce to SDS and W
 
   const workload = workloadClient(harness.socketPath);
   const workloadReader = new StreamReader<X509SvidResponse>(workload.FetchX509SVID({}, securityHeader()));
+  cleanups.push(() => {
+    workloadReader.call.cancel();
+    workload.close();
+  });
   const workloadFirst = await workloadReader.next();
 
   await clock.advance(MINUTE); // well before half-life: nothing changes
@@ -91,7 +108,13 @@ test('ACK causes no resend; rotation pushes a new version and nonce to SDS and W
   assert.notEqual(pushed.nonce, first.nonce);
   assert.notEqual(leafSerial(pushed), leafSerial(first), 'a new certificate');
   const workloadPushed = await workloadReader.next();
-  assert.notDeepEqual(workloadPushed.svids[0]?.x509_svid, workloadFirst.svids[0]?.x509_svid);
+  const rotated = workloadPushed.svids[0];
+  assert.ok(rotated);
+  assert.equal(rotated.spiffe_id, ID);
+  assert.notDeepEqual(rotated.x509_svid, workloadFirst.svids[0]?.x509_svid);
+  const rotatedLeaf = pemBlocks(derCertificatesToPem(rotated.x509_svid))[0] ?? '';
+  assert.equal(new X509Certificate(rotatedLeaf).serialNumber, leafSerial(pushed), 'both APIs serve the same current SVID');
+  assert.ok(keyMatchesCertificate(rotated.x509_svid_key, rotatedLeaf), 'a new key with the new certificate');
 
   stream.write(ack(['default'], pushed));
   await quietPeriod();
@@ -101,11 +124,11 @@ test('ACK causes no resend; rotation pushes a new version and nonce to SDS and W
   workload.close();
 });
 
-test('a NACK is not answered with the same content; a stale nonce is ignored', async () => {
+test('a NACK is not answered with the same content; a stale nonce is ignored; rotation still reaches the stream', async () => {
   const { stream, reader } = open();
   stream.write(request(['default']));
   const first = await reader.next();
-  stream.write({ ...ack(['default'], first), error_detail: { code: 3, message: 'bad certificate' } });
+  stream.write({ type_url: SECRET_TYPE_URL, resource_names: ['default'], version_info: '', response_nonce: first.nonce, error_detail: { code: 3, message: 'bad certificate' } });
   stream.write({ ...ack(['default', 'ROOTCA'], first), response_nonce: 'not-a-nonce-we-sent' });
   await quietPeriod();
   assert.equal(reader.pending, 0, 'neither the NACK nor the stale request is answered');
@@ -115,6 +138,14 @@ test('a NACK is not answered with the same content; a stale nonce is ignored', a
   const again = await reader.next();
   assert.equal(again.version_info, first.version_info, 'same content, same version');
   assert.notEqual(again.nonce, first.nonce);
+
+  // A NACK does not wedge the stream: the next rotation is pushed with new content.
+  stream.write({ type_url: SECRET_TYPE_URL, resource_names: ['default'], version_info: '', response_nonce: again.nonce, error_detail: { code: 3, message: 'still bad' } });
+  await clock.advance(40 * MINUTE); // the SVID minted at the previous rotation reaches its half-life
+  const pushed = await reader.next();
+  assert.notEqual(pushed.version_info, first.version_info);
+  assert.notEqual(pushed.nonce, again.nonce);
+  assert.notEqual(leafSerial(pushed), leafSerial(first));
   stream.end();
 });
 
@@ -131,11 +162,25 @@ test('several names on one stream come back in one response, each named', async 
 });
 
 test('a secret the caller may not have ends the stream with PERMISSION_DENIED naming it', async () => {
-  const { stream, reader } = open();
-  stream.write(request(['spiffe://example.org/someone-else']));
-  const error = await reader.failure();
-  assert.equal(error.code, status.PERMISSION_DENIED);
-  assert.match(error.details, /someone-else/);
+  for (const forbidden of ['spiffe://example.org/someone-else', OTHER_ID]) {
+    const { stream, reader } = open();
+    stream.write(request([forbidden]));
+    const error = await reader.failure();
+    assert.equal(error.code, status.PERMISSION_DENIED, forbidden);
+    assert.ok(error.details.includes(forbidden), `the status names ${forbidden}: ${error.details}`);
+  }
+});
+
+test('SDS identifies the caller by its kernel credentials: a process under uid 1000 gets its own default', { skip: NOT_ROOT }, async () => {
+  await assertReadableBy(1000, clientDependencies());
+  const other = await sdsFetchAs(1000, harness.socketPath, ['default', OTHER_ID, 'ROOTCA']);
+  assert.deepEqual(other.secrets, [
+    { name: 'default', leafId: OTHER_ID },
+    { name: OTHER_ID, leafId: OTHER_ID },
+    { name: 'ROOTCA', leafId: null },
+  ], JSON.stringify(other));
+  const denied = await sdsFetchAs(1000, harness.socketPath, [ID]);
+  assert.equal(denied.code, status.PERMISSION_DENIED, JSON.stringify(denied));
 });
 
 test('a wrong type_url is INVALID_ARGUMENT', async () => {
@@ -152,6 +197,7 @@ test('FetchSecrets answers once; DeltaSecrets is UNIMPLEMENTED', async () => {
   assert.equal(decodeSecret(response.resources[0] ?? { type_url: '', value: Buffer.alloc(0) }).name, 'default');
 
   const delta = client.DeltaSecrets();
+  cleanups.push(() => delta.cancel());
   const reader = new StreamReader(delta as never);
   delta.write({ type_url: SECRET_TYPE_URL, resource_names_subscribe: ['default'] });
   assert.equal((await reader.failure()).code, status.UNIMPLEMENTED);

@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 
 /** Test-side PEM/DER helpers, written independently of src/ so they check it rather than echo it. */
 export function pemBlocks(pem: string): string[] {
@@ -29,4 +29,12 @@ export function pkcs8DerToPem(der: Buffer): string {
 export function uriSan(pem: string): string | undefined {
   const san = new X509Certificate(pem).subjectAltName ?? '';
   return san.split(', ').find((name) => name.startsWith('URI:'))?.slice(4);
+}
+
+/** Whether a private key (PEM, or PKCS#8 DER) is the one for the certificate's public key. */
+export function keyMatchesCertificate(key: string | Buffer, certificatePem: string): boolean {
+  const privateKey = typeof key === 'string' ? createPrivateKey(key) : createPrivateKey({ key, format: 'der', type: 'pkcs8' });
+  const fromKey = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+  const fromCertificate = new X509Certificate(certificatePem).publicKey.export({ type: 'spki', format: 'der' });
+  return fromKey.equals(fromCertificate);
 }

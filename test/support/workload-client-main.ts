@@ -1,14 +1,14 @@
 /**
- * A workload process for the e2e tests: spawned under a chosen uid, it fetches its X.509-SVIDs
- * once and prints the result as one JSON line. Usage: node workload-client-main.js SOCKET [noheader]
+ * A workload process for the e2e tests: spawned under a chosen uid, it makes one Workload API
+ * call, takes the first message and prints it as one JSON line (or the gRPC status it got).
+ * Usage: node workload-client-main.js SOCKET [svid|bundles] [header|noheader]
  */
-import { workloadClient, securityHeader, StreamReader, type X509SvidResponse } from './workload-client';
+import { workloadClient, securityHeader, StreamReader, type X509BundlesResponse, type X509SvidResponse } from './workload-client';
 import { derCertificatesToPem, pkcs8DerToPem } from './pem';
 
-async function main(): Promise<void> {
-  const [socketPath, mode] = process.argv.slice(2);
-  const client = workloadClient(socketPath ?? '');
-  const reader = new StreamReader<X509SvidResponse>(client.FetchX509SVID({}, securityHeader(mode !== 'noheader')));
+async function fetchSvids(socketPath: string, header: boolean): Promise<object> {
+  const client = workloadClient(socketPath);
+  const reader = new StreamReader<X509SvidResponse>(client.FetchX509SVID({}, securityHeader(header)));
   try {
     const response = await reader.next(10_000);
     const svids = response.svids.map((svid) => ({
@@ -18,13 +18,35 @@ async function main(): Promise<void> {
       bundlePem: derCertificatesToPem(svid.bundle),
       hint: svid.hint,
     }));
-    process.stdout.write(`${JSON.stringify({ svids })}\n`);
-  } catch (error) {
-    const status = error as { code?: number; details?: string };
-    process.stdout.write(`${JSON.stringify({ code: status.code, details: status.details })}\n`);
+    return { svids };
+  } finally {
+    reader.call.cancel();
+    client.close();
   }
-  reader.call.cancel();
-  client.close();
+}
+
+async function fetchBundles(socketPath: string, header: boolean): Promise<object> {
+  const client = workloadClient(socketPath);
+  const reader = new StreamReader<X509BundlesResponse>(client.FetchX509Bundles({}, securityHeader(header)));
+  try {
+    const response = await reader.next(10_000);
+    const bundles = Object.fromEntries(Object.entries(response.bundles).map(([td, der]) => [td, derCertificatesToPem(der)]));
+    return { bundles };
+  } finally {
+    reader.call.cancel();
+    client.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const [socketPath = '', rpc = 'svid', header = 'header'] = process.argv.slice(2);
+  const fetch = rpc === 'bundles' ? fetchBundles : fetchSvids;
+  try {
+    process.stdout.write(`${JSON.stringify(await fetch(socketPath, header !== 'noheader'))}\n`);
+  } catch (error) {
+    const status = error as { code?: number; details?: string; message?: string };
+    process.stdout.write(`${JSON.stringify({ code: status.code, details: status.details ?? status.message })}\n`);
+  }
 }
 
 void main();

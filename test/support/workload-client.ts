@@ -14,12 +14,16 @@ export interface X509SvidMessage {
 }
 export interface X509SvidResponse {
   svids: X509SvidMessage[];
+  crl: Buffer[];
   federated_bundles: Record<string, Buffer>;
+}
+export interface X509BundlesResponse {
+  bundles: Record<string, Buffer>;
 }
 
 type Client = grpc.Client & {
   FetchX509SVID(request: object, metadata: grpc.Metadata): grpc.ClientReadableStream<X509SvidResponse>;
-  FetchX509Bundles(request: object, metadata: grpc.Metadata): grpc.ClientReadableStream<{ bundles: Record<string, Buffer> }>;
+  FetchX509Bundles(request: object, metadata: grpc.Metadata): grpc.ClientReadableStream<X509BundlesResponse>;
 };
 
 export function workloadClient(socketPath: string): Client {
@@ -51,10 +55,11 @@ export class StreamReader<T> {
     });
   }
 
+  private taken = 0;
+
   get received(): number {
     return this.messages.length + this.taken;
   }
-  private taken = 0;
 
   async next(timeoutMs = 5_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
