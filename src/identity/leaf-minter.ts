@@ -1,20 +1,13 @@
-import { explicit, sequence, time } from './der';
-import { randomSerial, serialInteger, signCertificate, VERSION_V3 } from './certificate';
-import { keyIdentifierFromSpki, readIssuerParts } from './certificate-parts';
-import { generateKey, isRsa, type KeyType } from './key-type';
+import { MeshidError } from '../errors';
+import { signCertificate } from './certificate';
+import { allowsCertificateSigning, readIssuerParts, samePublicKey } from './certificate-parts';
+import { validateDnsName } from './dns-name';
+import { isRsa, type KeyType } from './key-type';
+import { generateLeafKey } from './leaf-key';
+import { LeafTemplate } from './leaf-template';
 import type { CertificateSigner } from './signer';
 import type { SpiffeId } from './spiffe-id';
-import { MeshidError } from '../errors';
-import {
-  authorityKeyIdentifier,
-  basicConstraints,
-  distinguishedName,
-  extKeyUsageServerClient,
-  KEY_USAGE,
-  keyUsage,
-  subjectAltName,
-  subjectKeyIdentifier,
-} from './x509-extensions';
+import { truncateToSecond } from './x509-time';
 
 export interface LeafRequest {
   readonly spiffeId: SpiffeId;
@@ -27,6 +20,7 @@ export interface MintedLeaf {
   readonly certificateDer: Buffer;
   readonly privateKeyPkcs8Der: Buffer;
   readonly serialHex: string;
+  /** As written in the certificate: the requested instants truncated to whole seconds. */
   readonly notBefore: Date;
   readonly notAfter: Date;
 }
@@ -36,55 +30,61 @@ export interface LeafIssuer {
   readonly signer: CertificateSigner;
 }
 
-const SUBJECT = distinguishedName('meshid');
+// The same few names are re-minted on every rotation: checking each once saves ~1 µs per name.
+const validDnsNames = new Set<string>();
+const MAX_REMEMBERED_DNS_NAMES = 4096;
 
 /**
- * Mints X.509-SVIDs from a DER template (the hot path: agent start and CA rotation re-mint every
- * SVID on the node at once). Everything that does not vary per SVID — algorithm, issuer name,
- * the constant extensions and the issuer's key id — is encoded once here; a mint encodes only
- * the serial, validity, SAN, key and key id, and spends its time in keygen and signing on the
- * thread pool. Conformance to the X509-SVID spec is checked by test/identity with openssl.
+ * Mints X.509-SVIDs (the hot path: agent start and CA rotation re-mint every SVID on the node
+ * at once). The issuer is taken apart once, here; a mint is a key generation (leaf-key.ts), a
+ * template fill (leaf-template.ts) and a signature on the libuv thread pool.
+ * Conformance to the X509-SVID spec is checked against openssl by test/identity.
  */
 export class LeafMinter {
-  private readonly algorithmAndIssuer: Buffer;
-  private readonly constantExtensions: Buffer;
+  private readonly template: LeafTemplate;
 
   constructor(
     private readonly issuer: LeafIssuer,
     private readonly keyType: KeyType,
   ) {
     const parts = readIssuerParts(issuer.certificateDer);
-    this.algorithmAndIssuer = Buffer.concat([issuer.signer.signatureAlgorithmDer, parts.subjectNameDer]);
-    // X509-SVID §4.3: digitalSignature required; keyEncipherment allowed (RSA key exchange).
-    const usage = isRsa(keyType) ? [KEY_USAGE.digitalSignature, KEY_USAGE.keyEncipherment] : [KEY_USAGE.digitalSignature];
-    this.constantExtensions = Buffer.concat([basicConstraints(false), keyUsage(usage), extKeyUsageServerClient(), authorityKeyIdentifier(parts.keyIdentifier)]);
+    // Checked once so a mismatched key or a non-CA issuer fails here, not in every relying party.
+    if (!samePublicKey(parts.subjectPublicKeyInfoDer, issuer.signer.publicKeySpkiDer)) throw new MeshidError('UPSTREAM', 'leaf issuer: the signer key does not belong to the issuer certificate');
+    if (!allowsCertificateSigning(issuer.certificateDer)) throw new MeshidError('UPSTREAM', 'leaf issuer: the issuer certificate may not sign certificates (keyUsage)');
+    this.template = new LeafTemplate(parts, issuer.signer.signatureAlgorithmDer, isRsa(keyType));
   }
 
   async mint(request: LeafRequest): Promise<MintedLeaf> {
+    const { spiffeId, dnsNames } = request;
     // X509-SVID §2: a leaf's SPIFFE ID has a path; the bare trust domain ID is for CAs.
-    if (request.spiffeId.isRoot) throw new MeshidError('INVALID_SPIFFE_ID', `a leaf SVID needs an ID with a path, got ${request.spiffeId.toString()}`);
-    const key = await generateKey(this.keyType);
-    const serial = randomSerial();
-    const extensions = Buffer.concat([
-      this.constantExtensions,
-      subjectKeyIdentifier(keyIdentifierFromSpki(key.publicKeySpkiDer)),
-      subjectAltName([request.spiffeId.toString()], request.dnsNames),
-    ]);
-    const tbs = sequence(
-      VERSION_V3,
-      serialInteger(serial),
-      this.algorithmAndIssuer,
-      sequence(time(request.notBefore), time(request.notAfter)),
-      SUBJECT,
-      key.publicKeySpkiDer,
-      explicit(3, sequence(extensions)),
-    );
+    if (spiffeId.isRoot) throw new MeshidError('INVALID_SPIFFE_ID', `a leaf SVID needs an ID with a path, got ${spiffeId.toString()}`);
+    for (const name of dnsNames) {
+      if (validDnsNames.has(name)) continue;
+      const problem = validateDnsName(name);
+      if (problem) throw new MeshidError('INVALID_CONFIG', `cannot mint ${spiffeId.toString()}: ${problem}`);
+      if (validDnsNames.size >= MAX_REMEMBERED_DNS_NAMES) validDnsNames.clear();
+      validDnsNames.add(name);
+    }
+    const notBefore = truncateToSecond(request.notBefore);
+    const notAfter = truncateToSecond(request.notAfter);
+    if (!(notAfter.getTime() > notBefore.getTime())) {
+      throw new MeshidError('INTERNAL', `cannot mint ${spiffeId.toString()}: notAfter ${String(request.notAfter)} is not after notBefore ${String(request.notBefore)}`);
+    }
+
+    const key = await generateLeafKey(this.keyType);
+    const { tbsDer, serialHex } = this.template.encode({
+      spiffeId: spiffeId.toString(),
+      dnsNames,
+      notBefore,
+      notAfter,
+      publicKeySpkiDer: key.publicKeySpkiDer,
+    });
     return {
-      certificateDer: await signCertificate(tbs, this.issuer.signer),
+      certificateDer: await signCertificate(tbsDer, this.issuer.signer),
       privateKeyPkcs8Der: key.privateKeyPkcs8Der,
-      serialHex: serial.toString('hex'),
-      notBefore: request.notBefore,
-      notAfter: request.notAfter,
+      serialHex,
+      notBefore,
+      notAfter,
     };
   }
 }

@@ -1,6 +1,6 @@
 import { createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { MeshidError } from '../errors';
-import { oid, sequence, tlv, TAG } from './der';
+import { NULL, oid, sequence } from './der';
 
 /** Signs TBSCertificates. A KeyObject implements it here; an HSM can implement it elsewhere. */
 export interface CertificateSigner {
@@ -11,13 +11,19 @@ export interface CertificateSigner {
   sign(tbsDer: Buffer): Promise<Buffer>;
 }
 
-// RFC 5758 §3.2 (ECDSA: parameters absent) and RFC 4055 §5 (RSA PKCS#1 v1.5: NULL parameters).
+// RFC 5758 §3.2: ECDSA AlgorithmIdentifiers have absent parameters.
 const ECDSA_SHA256 = sequence(oid('1.2.840.10045.4.3.2'));
 const ECDSA_SHA384 = sequence(oid('1.2.840.10045.4.3.3'));
-const RSA_SHA256 = sequence(oid('1.2.840.113549.1.1.11'), tlv(TAG.NULL, Buffer.alloc(0)));
+// RFC 4055 §5 / RFC 5280 §4.1.1.2: PKCS#1 v1.5 identifiers carry NULL parameters.
+const RSA_SHA256 = sequence(oid('1.2.840.113549.1.1.11'), NULL);
 
-/** The digest matches the curve's strength for EC keys; RSA uses SHA-256 at any size. */
+/**
+ * The digest matches the curve's strength for EC keys (RFC 5480 §4); RSA uses SHA-256 at any
+ * size, the choice every TLS stack accepts. Node returns ECDSA signatures DER-encoded
+ * (Ecdsa-Sig-Value, RFC 3279 §2.2.3), which is what the certificate's BIT STRING carries.
+ */
 export function keyObjectSigner(privateKey: KeyObject): CertificateSigner {
+  if (privateKey.type !== 'private') throw new MeshidError('UPSTREAM', `a signer needs a private key, got a ${privateKey.type} key`);
   const details = privateKey.asymmetricKeyDetails;
   let algorithm: Buffer;
   let digest: string;
@@ -28,19 +34,15 @@ export function keyObjectSigner(privateKey: KeyObject): CertificateSigner {
   } else if (privateKey.asymmetricKeyType === 'rsa') {
     [algorithm, digest] = [RSA_SHA256, 'sha256'];
   } else {
-    throw new MeshidError('UPSTREAM', `unsupported CA key type ${privateKey.asymmetricKeyType ?? 'unknown'} ${details?.namedCurve ?? ''}`.trim());
+    const kind = [privateKey.asymmetricKeyType ?? 'unknown', details?.namedCurve].filter(Boolean).join(' ');
+    throw new MeshidError('UPSTREAM', `unsupported CA key type ${kind}: use EC P-256, EC P-384 or RSA`);
   }
-  const publicKeySpkiDer = createPublicSpki(privateKey);
   return {
     signatureAlgorithmDer: algorithm,
-    publicKeySpkiDer,
+    // Derived once: createPublicKey takes the public half of a private KeyObject.
+    publicKeySpkiDer: createPublicKey(privateKey).export({ type: 'spki', format: 'der' }),
     // The callback form runs on the libuv thread pool, so signing storms use every core.
     sign: (tbsDer) =>
       new Promise((resolve, reject) => sign(digest, tbsDer, privateKey, (error, signature) => (error ? reject(error) : resolve(signature)))),
   };
-}
-
-function createPublicSpki(privateKey: KeyObject): Buffer {
-  // createPublicKey derives the public half from a private KeyObject.
-  return createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
 }

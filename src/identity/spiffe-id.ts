@@ -1,6 +1,6 @@
 import { MeshidError } from '../errors';
 
-// SPIFFE ID spec §2.1 (trust domain) and §2.2 (path).
+// SPIFFE ID spec §2 (scheme, 2048-byte limit), §2.1 (trust domain) and §2.2 (path).
 const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
 const PATH_SEGMENT = /^[a-zA-Z0-9._-]+$/;
 const MAX_ID_BYTES = 2048;
@@ -12,6 +12,11 @@ export function validateTrustDomain(name: string): string | undefined {
   return undefined;
 }
 
+/** The input as shown in errors: JSON-quoted (control characters escaped) and cut short. */
+function quote(text: string): string {
+  return JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text);
+}
+
 /** A parsed, validated SPIFFE ID: spiffe://<trust domain><path>. */
 export class SpiffeId {
   private constructor(
@@ -20,7 +25,7 @@ export class SpiffeId {
   ) {}
 
   static parse(text: string): SpiffeId {
-    const invalid = (reason: string): MeshidError => new MeshidError('INVALID_SPIFFE_ID', `invalid SPIFFE ID "${text}": ${reason}`);
+    const invalid = (reason: string): MeshidError => new MeshidError('INVALID_SPIFFE_ID', `invalid SPIFFE ID ${quote(text)}: ${reason}`);
     if (Buffer.byteLength(text) > MAX_ID_BYTES) throw invalid(`longer than ${MAX_ID_BYTES} bytes`);
     if (!text.startsWith('spiffe://')) throw invalid('scheme must be "spiffe://" (lowercase)');
     const rest = text.slice('spiffe://'.length);

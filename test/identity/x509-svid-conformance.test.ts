@@ -1,122 +1,239 @@
-import 'reflect-metadata';
+/**
+ * Root → name-constrained intermediate → X.509-SVID leaf for every key type, checked by two
+ * independent parsers (@peculiar/x509 and openssl) and by `openssl verify`. No mocks: the
+ * bytes here are what relying parties get.
+ */
+import 'reflect-metadata'; // @peculiar/x509's dependency injection needs it loaded first
 import assert from 'node:assert/strict';
 import { createPrivateKey, X509Certificate as NodeCertificate } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as x509 from '@peculiar/x509';
 import { createCaCertificate } from '../../src/identity/ca-certificate';
-import { generateKey, KEY_TYPES } from '../../src/identity/key-type';
+import { generateKey, isRsa, KEY_TYPES, type KeyType } from '../../src/identity/key-type';
 import { LeafMinter } from '../../src/identity/leaf-minter';
-import { derToPem } from '../../src/identity/pem';
 import { keyObjectSigner } from '../../src/identity/signer';
 import { SpiffeId } from '../../src/identity/spiffe-id';
 import { openssl } from '../support/openssl';
-import { makeTempDir, removeTempDirs } from '../support/temp-dir';
+import { buildChain, HOUR, pemDir } from './chain-fixture';
 
-const NOW = Date.now();
-let dir: string;
-let root: Buffer;
-let intermediate: Buffer;
-let intermediateSigner: ReturnType<typeof keyObjectSigner>;
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const NAME_CONSTRAINTS = '2.5.29.30';
+const SIGNATURE_ALGORITHM: Record<KeyType, string> = {
+  'ec-p256': 'ecdsa-with-SHA256',
+  'ec-p384': 'ecdsa-with-SHA384',
+  'rsa-2048': 'sha256WithRSAEncryption',
+  'rsa-3072': 'sha256WithRSAEncryption',
+  'rsa-4096': 'sha256WithRSAEncryption',
+};
 
-before(async () => {
-  dir = await makeTempDir('meshid-x509-');
-  const rootKey = await generateKey('ec-p384');
-  const rootSigner = keyObjectSigner(rootKey.privateKey);
-  root = await createCaCertificate({ subjectCommonName: 'root', subjectPublicKeySpkiDer: rootKey.publicKeySpkiDer, issuer: { signer: rootSigner }, trustDomain: 'example.org', notBefore: new Date(NOW - 60_000), notAfter: new Date(NOW + 86_400_000) });
-  const intermediateKey = await generateKey('ec-p256');
-  intermediateSigner = keyObjectSigner(intermediateKey.privateKey);
-  intermediate = await createCaCertificate({
-    subjectCommonName: 'node',
-    subjectPublicKeySpkiDer: intermediateKey.publicKeySpkiDer,
-    issuer: { certificateDer: root, signer: rootSigner },
-    trustDomain: 'example.org',
-    notBefore: new Date(NOW - 10_000),
-    notAfter: new Date(NOW + 3_600_000),
-    pathLength: 0,
-    nameConstrainToTrustDomain: true,
-  });
-  await writeFile(path.join(dir, 'root.pem'), derToPem('CERTIFICATE', root));
-  await writeFile(path.join(dir, 'intermediate.pem'), derToPem('CERTIFICATE', intermediate));
-});
-after(removeTempDirs);
+/** As in the DOM lib, which this project does not load; @peculiar/x509's constructors take it. */
+type BufferSource = ArrayBufferView | ArrayBuffer;
 
-test('the node intermediate: CA, pathLen 0, keyCertSign, critical name constraints, trust domain ID', async () => {
-  const cert = new x509.X509Certificate(intermediate);
-  const basic = cert.getExtension(x509.BasicConstraintsExtension);
-  assert.equal(basic?.ca, true);
-  assert.equal(basic?.pathLength, 0);
-  assert.equal(basic?.critical, true);
-  const usage = cert.getExtension(x509.KeyUsagesExtension);
-  assert.equal(usage?.critical, true);
-  assert.ok(((usage?.usages ?? 0) & x509.KeyUsageFlags.keyCertSign) !== 0);
-  const constraints = cert.getExtension('2.5.29.30');
-  assert.equal(constraints?.critical, true);
-  const text = await openssl(['x509', '-in', 'intermediate.pem', '-noout', '-text'], dir);
-  assert.match(text.output, /X509v3 Name Constraints: critical\s+Permitted:\s+URI:example\.org/);
-  assert.match(text.output, /URI:spiffe:\/\/example\.org\s*$/m);
-});
+function extension<T extends x509.Extension>(certificate: x509.X509Certificate, type: new (raw: BufferSource) => T): T {
+  const found = certificate.getExtension(type);
+  assert.ok(found, `${type.name} present`);
+  return found;
+}
+
+/** Our SKI must be SHA-1 of the key bits (RFC 5280 §4.2.1.2), as @peculiar computes it. */
+async function expectedKeyId(certificate: x509.X509Certificate): Promise<string> {
+  return (await x509.SubjectKeyIdentifierExtension.create(certificate.publicKey)).keyId;
+}
 
 for (const keyType of KEY_TYPES) {
-  test(`X.509-SVID conformance for ${keyType}, checked by @peculiar/x509 and openssl`, async () => {
-    const minter = new LeafMinter({ certificateDer: intermediate, signer: intermediateSigner }, keyType);
-    const notBefore = new Date(Math.floor((NOW - 10_000) / 1000) * 1000);
-    const notAfter = new Date(Math.floor((NOW + 600_000) / 1000) * 1000);
-    const leaf = await minter.mint({ spiffeId: SpiffeId.parse('spiffe://example.org/ns/web/sa/api'), dnsNames: ['api.local'], notBefore, notAfter });
-    const cert = new x509.X509Certificate(leaf.certificateDer);
+  describe(`X.509-SVID chain, ${keyType} keys`, () => {
+    const spiffeId = SpiffeId.parse('spiffe://example.org/ns/default/sa/frontend');
+    const dnsNames = ['frontend.default.svc', 'frontend'];
+    const now = Date.now();
+    // Milliseconds on purpose: X.509 Time holds whole seconds.
+    const notBefore = new Date(now - 10_123);
+    const notAfter = new Date(now + HOUR + 456);
+    const setup = (async () => {
+      const chain = await buildChain(keyType);
+      const leaf = await chain.minter.mint({ spiffeId, dnsNames, notBefore, notAfter });
+      return { chain, leaf };
+    })();
 
-    const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
-    const uris = san?.names.items.filter((name) => name.type === 'url').map((name) => name.value);
-    assert.deepEqual(uris, ['spiffe://example.org/ns/web/sa/api'], 'exactly one URI SAN');
-    assert.deepEqual(san?.names.items.filter((name) => name.type === 'dns').map((name) => name.value), ['api.local']);
-    const basic = cert.getExtension(x509.BasicConstraintsExtension);
-    assert.equal(basic?.ca, false);
-    assert.equal(basic?.critical, true);
-    const usage = cert.getExtension(x509.KeyUsagesExtension);
-    assert.equal(usage?.critical, true);
-    assert.ok(((usage?.usages ?? 0) & x509.KeyUsageFlags.digitalSignature) !== 0);
-    assert.equal((usage?.usages ?? 0) & (x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign), 0);
-    const eku = cert.getExtension(x509.ExtendedKeyUsageExtension);
-    assert.deepEqual([...(eku?.usages ?? [])].sort(), [x509.ExtendedKeyUsage.clientAuth, x509.ExtendedKeyUsage.serverAuth].sort());
-    const aki = cert.getExtension(x509.AuthorityKeyIdentifierExtension);
-    const issuerSki = new x509.X509Certificate(intermediate).getExtension(x509.SubjectKeyIdentifierExtension);
-    assert.equal(aki?.keyId, issuerSki?.keyId, 'AKI links to the issuer SKI');
-    assert.ok(cert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId);
-    assert.ok(Buffer.from(cert.serialNumber, 'hex').length * 8 >= 64, 'serial has at least 64 bits');
-    assert.equal(cert.notBefore.getTime(), notBefore.getTime());
-    assert.equal(cert.notAfter.getTime(), notAfter.getTime());
+    test('leaf carries exactly the X509-SVID extensions (@peculiar/x509)', async () => {
+      const { chain, leaf } = await setup;
+      const certificate = new x509.X509Certificate(leaf.certificateDer);
+      const issuer = new x509.X509Certificate(chain.intermediate);
 
-    const key = createPrivateKey({ key: leaf.privateKeyPkcs8Der, format: 'der', type: 'pkcs8' });
-    assert.ok(new NodeCertificate(leaf.certificateDer).checkPrivateKey(key), 'the key matches the certificate');
+      const san = extension(certificate, x509.SubjectAlternativeNameExtension);
+      const uris = san.names.items.filter((name) => name.type === 'url').map((name) => name.value);
+      assert.deepEqual(uris, [spiffeId.toString()], 'exactly one URI SAN, the SPIFFE ID');
+      assert.deepEqual(
+        san.names.items.filter((name) => name.type === 'dns').map((name) => name.value),
+        dnsNames,
+      );
+      assert.equal(san.names.items.length, 1 + dnsNames.length, 'no other name types');
 
-    const file = `leaf-${keyType}.pem`;
-    await writeFile(path.join(dir, file), derToPem('CERTIFICATE', leaf.certificateDer));
-    const text = await openssl(['x509', '-in', file, '-noout', '-text'], dir);
-    assert.ok(text.ok, text.output);
-    assert.match(text.output, /X509v3 Basic Constraints: critical\s+CA:FALSE/);
-    assert.match(text.output, /X509v3 Key Usage: critical\s+Digital Signature/);
-    assert.match(text.output, /TLS Web Server Authentication, TLS Web Client Authentication/);
-    assert.match(text.output, /URI:spiffe:\/\/example\.org\/ns\/web\/sa\/api, DNS:api\.local/);
-    const verify = await openssl(['verify', '-CAfile', 'root.pem', '-untrusted', 'intermediate.pem', file], dir);
-    assert.ok(verify.ok, verify.output);
+      const basic = extension(certificate, x509.BasicConstraintsExtension);
+      assert.equal(basic.ca, false);
+      assert.equal(basic.critical, true);
+
+      const usage = extension(certificate, x509.KeyUsagesExtension);
+      assert.equal(usage.critical, true);
+      assert.ok(usage.usages & x509.KeyUsageFlags.digitalSignature);
+      assert.equal(usage.usages & (x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign), 0, 'never keyCertSign/cRLSign');
+      const allowed = x509.KeyUsageFlags.digitalSignature | (isRsa(keyType) ? x509.KeyUsageFlags.keyEncipherment : 0);
+      assert.equal(usage.usages & ~allowed, 0, `only ${isRsa(keyType) ? 'digitalSignature+keyEncipherment' : 'digitalSignature'}`);
+
+      const eku = extension(certificate, x509.ExtendedKeyUsageExtension);
+      assert.deepEqual([...eku.usages].sort(), [SERVER_AUTH, CLIENT_AUTH].sort());
+
+      const ski = extension(certificate, x509.SubjectKeyIdentifierExtension);
+      assert.equal(ski.keyId, await expectedKeyId(certificate));
+      const aki = extension(certificate, x509.AuthorityKeyIdentifierExtension);
+      assert.equal(aki.keyId, extension(issuer, x509.SubjectKeyIdentifierExtension).keyId, 'AKI = issuer SKI');
+
+      const serial = Buffer.from(certificate.serialNumber, 'hex');
+      assert.ok(serial.length >= 8, 'serial has at least 64 bits');
+      assert.equal((serial[0] ?? 0) & 0x80, 0, 'serial is positive');
+      assert.ok(serial.some((byte) => byte !== 0));
+      assert.equal(certificate.serialNumber.toLowerCase(), leaf.serialHex);
+
+      assert.equal(certificate.notBefore.getTime(), Math.floor(notBefore.getTime() / 1000) * 1000);
+      assert.equal(certificate.notAfter.getTime(), Math.floor(notAfter.getTime() / 1000) * 1000);
+      assert.equal(leaf.notBefore.getTime(), certificate.notBefore.getTime());
+      assert.equal(leaf.notAfter.getTime(), certificate.notAfter.getTime());
+
+      assert.equal(certificate.issuer, issuer.subject, 'issuer name = intermediate subject');
+      assert.equal(certificate.subject, 'O=meshid, CN=frontend.default.svc');
+      assert.ok(await certificate.verify({ publicKey: issuer.publicKey, signatureOnly: true }), 'signature verifies');
+    });
+
+    test('leaf as openssl reads it', async () => {
+      const { leaf } = await setup;
+      const { dir, cleanup } = await pemDir({ 'leaf.pem': leaf.certificateDer });
+      try {
+        const { ok, output } = await openssl(['x509', '-in', 'leaf.pem', '-text', '-noout'], dir);
+        assert.ok(ok, output);
+        const text = output.replace(/[ \t]+/g, ' ');
+        assert.match(text, /Version: 3 \(0x2\)/);
+        assert.match(text, new RegExp(`Signature Algorithm: ${SIGNATURE_ALGORITHM[keyType]}`));
+        assert.match(text, /X509v3 Basic Constraints: critical\n CA:FALSE\n/);
+        const usage = isRsa(keyType) ? 'Digital Signature, Key Encipherment' : 'Digital Signature';
+        assert.match(text, new RegExp(`X509v3 Key Usage: critical\\n ${usage}\\n`));
+        assert.doesNotMatch(text, /Certificate Sign|CRL Sign/);
+        assert.match(text, /X509v3 Extended Key Usage: ?\n TLS Web Server Authentication, TLS Web Client Authentication\n/);
+        assert.match(text, /X509v3 Subject Alternative Name: ?\n URI:spiffe:\/\/example.org\/ns\/default\/sa\/frontend, DNS:frontend.default.svc, DNS:frontend\n/);
+        assert.match(text, /X509v3 Subject Key Identifier: ?\n [0-9A-F:]{59}\n/);
+        assert.match(text, /X509v3 Authority Key Identifier: ?\n [0-9A-F:]{59}\n/);
+        assert.equal(text.match(/URI:/g)?.length, 1, 'one URI SAN');
+      } finally {
+        await cleanup();
+      }
+    });
+
+    test('private key belongs to the certificate (node:crypto and openssl)', async () => {
+      const { leaf } = await setup;
+      const privateKey = createPrivateKey({ key: leaf.privateKeyPkcs8Der, format: 'der', type: 'pkcs8' });
+      assert.ok(new NodeCertificate(leaf.certificateDer).checkPrivateKey(privateKey));
+      const { dir, cleanup } = await pemDir({ 'leaf.pem': leaf.certificateDer, 'leaf.key': leaf.privateKeyPkcs8Der });
+      try {
+        const fromKey = await openssl(['pkey', '-in', 'leaf.key', '-pubout'], dir);
+        const fromCert = await openssl(['x509', '-in', 'leaf.pem', '-noout', '-pubkey'], dir);
+        assert.ok(fromKey.ok && fromCert.ok, fromKey.output + fromCert.output);
+        assert.equal(fromKey.output, fromCert.output);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    test('openssl verifies the chain (strict, both TLS purposes)', async () => {
+      const { chain, leaf } = await setup;
+      const { dir, cleanup } = await pemDir({ 'root.pem': chain.root, 'intermediate.pem': chain.intermediate, 'leaf.pem': leaf.certificateDer });
+      try {
+        for (const purpose of ['sslserver', 'sslclient']) {
+          const result = await openssl(['verify', '-x509_strict', '-purpose', purpose, '-CAfile', 'root.pem', '-untrusted', 'intermediate.pem', 'leaf.pem'], dir);
+          assert.ok(result.ok, result.output);
+          assert.equal(result.output.trim(), 'leaf.pem: OK');
+        }
+      } finally {
+        await cleanup();
+      }
+    });
+
+    test('intermediate: cA, pathLen 0, keyCertSign, critical name constraints, linked to the root', async () => {
+      const { chain } = await setup;
+      const intermediate = new x509.X509Certificate(chain.intermediate);
+      const root = new x509.X509Certificate(chain.root);
+      const basic = extension(intermediate, x509.BasicConstraintsExtension);
+      assert.deepEqual([basic.ca, basic.pathLength, basic.critical], [true, 0, true]);
+      const usage = extension(intermediate, x509.KeyUsagesExtension);
+      assert.equal(usage.critical, true);
+      assert.ok(usage.usages & x509.KeyUsageFlags.keyCertSign);
+      assert.ok(usage.usages & x509.KeyUsageFlags.cRLSign);
+      const constraints = intermediate.getExtension(NAME_CONSTRAINTS);
+      assert.ok(constraints, 'nameConstraints present');
+      assert.equal(constraints.critical, true);
+      const san = extension(intermediate, x509.SubjectAlternativeNameExtension);
+      assert.deepEqual(san.names.toJSON(), [{ type: 'url', value: 'spiffe://example.org' }]);
+      assert.equal(extension(intermediate, x509.SubjectKeyIdentifierExtension).keyId, await expectedKeyId(intermediate));
+      assert.equal(extension(intermediate, x509.AuthorityKeyIdentifierExtension).keyId, extension(root, x509.SubjectKeyIdentifierExtension).keyId);
+      assert.equal(intermediate.issuer, root.subject);
+      assert.equal(Buffer.from(intermediate.serialNumber, 'hex').length >= 8, true);
+
+      const { dir, cleanup } = await pemDir({ 'intermediate.pem': chain.intermediate });
+      try {
+        const { output } = await openssl(['x509', '-in', 'intermediate.pem', '-text', '-noout'], dir);
+        const text = output.replace(/[ \t]+/g, ' ');
+        assert.match(text, /X509v3 Basic Constraints: critical\n CA:TRUE, pathlen:0\n/);
+        assert.match(text, /X509v3 Key Usage: critical\n Digital Signature, Certificate Sign, CRL Sign\n/);
+        assert.match(text, /X509v3 Name Constraints: critical\n Permitted:\n URI:example.org\n/);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    test('root: self-signed, cA without path limit, AKI = SKI', async () => {
+      const { chain } = await setup;
+      const root = new x509.X509Certificate(chain.root);
+      assert.ok(await root.isSelfSigned());
+      const basic = extension(root, x509.BasicConstraintsExtension);
+      assert.deepEqual([basic.ca, basic.pathLength, basic.critical], [true, undefined, true]);
+      assert.equal(root.getExtension(NAME_CONSTRAINTS), null);
+      assert.equal(extension(root, x509.AuthorityKeyIdentifierExtension).keyId, extension(root, x509.SubjectKeyIdentifierExtension).keyId);
+      assert.equal(root.issuer, root.subject);
+    });
+
+    test('openssl refuses a leaf of another trust domain under the name-constrained intermediate', async () => {
+      const { chain } = await setup;
+      const foreign = await chain.minter.mint({ spiffeId: SpiffeId.parse('spiffe://other.org/x'), dnsNames: [], notBefore, notAfter });
+      const { dir, cleanup } = await pemDir({ 'root.pem': chain.root, 'intermediate.pem': chain.intermediate, 'foreign.pem': foreign.certificateDer });
+      try {
+        const result = await openssl(['verify', '-CAfile', 'root.pem', '-untrusted', 'intermediate.pem', 'foreign.pem'], dir);
+        assert.equal(result.ok, false, result.output);
+        assert.match(result.output, /permitted subtree violation/);
+      } finally {
+        await cleanup();
+      }
+    });
   });
 }
 
-test('name constraints are enforced: openssl refuses a leaf for another trust domain', async () => {
-  const minter = new LeafMinter({ certificateDer: intermediate, signer: intermediateSigner }, 'ec-p256');
-  const rogue = await minter.mint({ spiffeId: SpiffeId.parse('spiffe://other.org/web'), dnsNames: [], notBefore: new Date(NOW - 10_000), notAfter: new Date(NOW + 600_000) });
-  await writeFile(path.join(dir, 'rogue.pem'), derToPem('CERTIFICATE', rogue.certificateDer));
-  const verify = await openssl(['verify', '-CAfile', 'root.pem', '-untrusted', 'intermediate.pem', 'rogue.pem'], dir);
-  assert.equal(verify.ok, false);
-  assert.match(verify.output, /permitted subtree violation/);
-});
-
-test('serials and keys differ across mints; a leaf needs an ID with a path', async () => {
-  const minter = new LeafMinter({ certificateDer: intermediate, signer: intermediateSigner }, 'ec-p256');
-  const request = { spiffeId: SpiffeId.parse('spiffe://example.org/web'), dnsNames: [], notBefore: new Date(NOW), notAfter: new Date(NOW + 600_000) };
-  const leaves = await Promise.all(Array.from({ length: 500 }, () => minter.mint(request)));
-  assert.equal(new Set(leaves.map((leaf) => leaf.serialHex)).size, 500);
-  assert.equal(new Set(leaves.map((leaf) => leaf.privateKeyPkcs8Der.toString('hex'))).size, 500);
-  await assert.rejects(minter.mint({ ...request, spiffeId: SpiffeId.parse('spiffe://example.org') }), /needs an ID with a path/);
+test('openssl refuses a CA under the pathLen 0 intermediate (path length is enforced)', async () => {
+  const chain = await buildChain('ec-p256');
+  const key = await generateKey('ec-p256');
+  const now = Date.now();
+  const validity = { notBefore: new Date(now - 1000), notAfter: new Date(now + HOUR) };
+  const subCa = await createCaCertificate({
+    subjectCommonName: 'rogue sub-CA',
+    subjectPublicKeySpkiDer: key.publicKeySpkiDer,
+    issuer: { certificateDer: chain.intermediate, signer: chain.intermediateSigner },
+    trustDomain: 'example.org',
+    ...validity,
+  });
+  const minter = new LeafMinter({ certificateDer: subCa, signer: keyObjectSigner(key.privateKey) }, 'ec-p256');
+  const leaf = await minter.mint({ spiffeId: SpiffeId.parse('spiffe://example.org/x'), dnsNames: [], ...validity });
+  const { dir, cleanup } = await pemDir({ 'root.pem': chain.root, 'untrusted.pem': [subCa, chain.intermediate], 'leaf.pem': leaf.certificateDer });
+  try {
+    const result = await openssl(['verify', '-CAfile', 'root.pem', '-untrusted', 'untrusted.pem', 'leaf.pem'], dir);
+    assert.equal(result.ok, false, result.output);
+    assert.match(result.output, /path length constraint exceeded/);
+  } finally {
+    await cleanup();
+  }
 });

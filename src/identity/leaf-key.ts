@@ -1,0 +1,34 @@
+import { createECDH, type ECDH } from 'node:crypto';
+import { encodeRawEcKey } from './ec-key-encoding';
+import { generateKey, type KeyType } from './key-type';
+
+export interface LeafKey {
+  readonly publicKeySpkiDer: Buffer;
+  readonly privateKeyPkcs8Der: Buffer;
+}
+
+let p256: ECDH | undefined;
+
+/**
+ * A leaf's key pair, in the two DER encodings an SVID needs (a leaf key is only ever exported,
+ * never used here, so no KeyObject is made for it).
+ *
+ * P-256 keys come from ECDH.generateKeys() on the main thread, not generateKeyPair() on the
+ * thread pool. Measured on Node 20 / OpenSSL 3.0 (per key): generateKeyPair costs ~58 µs of
+ * CPU, and getting its bytes out then costs another ~34 µs (JWK) to ~200 µs (DER) *on the main
+ * thread*, as OpenSSL first converts the provider key; ECDH.generateKeys() + getPrivateKey() is
+ * ~17 µs in all. The "async" route thus takes more main-thread time, and ~5x the CPU.
+ * P-384 (~1.5 ms per key: OpenSSL 3.0 has no fast P-384 code) and RSA (tens to hundreds of ms)
+ * are the other way round: the key generation dominates, would stall the event loop, and
+ * parallelises, so they stay on the thread pool. bench/mint.ts shows both effects.
+ */
+export function generateLeafKey(keyType: KeyType): LeafKey | Promise<LeafKey> {
+  if (keyType === 'ec-p256') {
+    p256 ??= createECDH('prime256v1');
+    // generateKeys() replaces the instance's key pair on each call, so one instance serves
+    // all; it returns the uncompressed point (getPublicKey() would convert it again).
+    const point = p256.generateKeys();
+    return encodeRawEcKey('P-256', p256.getPrivateKey(), point);
+  }
+  return generateKey(keyType);
+}
