@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { MeshidError } from '../errors';
 import { SpiffeId } from '../identity/spiffe-id';
 import type { RegistrationEntry } from '../workload/entries';
 import { Backoff } from './backoff';
@@ -48,10 +49,15 @@ export class SvidStore {
   }
 
   /** The entry's current SVID, minting it if there is none or it has expired. */
-  get(entry: RegistrationEntry): Promise<X509Svid> {
+  async get(entry: RegistrationEntry): Promise<X509Svid> {
     const current = this.held.get(entry.spiffeId);
-    if (current && this.options.clock.now() < current.svid.notAfterMs) return Promise.resolve(current.svid);
-    return this.mintFor(entry);
+    if (current && this.options.clock.now() < current.svid.notAfterMs) return current.svid;
+    const minted = await this.mintFor(entry);
+    // A mint that started before its issuer expired can finish after: never hand that out.
+    if (this.options.clock.now() >= minted.notAfterMs) {
+      throw new MeshidError('NOT_READY', `no valid SVID for ${entry.spiffeId}: its signing CA has expired and could not be renewed yet`);
+    }
+    return minted;
   }
 
   /** Subscribers hear which SPIFFE ID changed; they then read the latest state themselves. */
