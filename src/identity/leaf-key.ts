@@ -1,6 +1,7 @@
 import { createECDH, type ECDH } from 'node:crypto';
 import { encodeRawEcKey } from './ec-key-encoding';
-import { generateKey, type KeyType } from './key-type';
+import { KeyPool } from './key-pool';
+import { isRsa, generateKey, type KeyType } from './key-type';
 
 export interface LeafKey {
   readonly publicKeySpkiDer: Buffer;
@@ -30,5 +31,27 @@ export function generateLeafKey(keyType: KeyType): LeafKey | Promise<LeafKey> {
     const point = p256.generateKeys();
     return encodeRawEcKey('P-256', p256.getPrivateKey(), point);
   }
+  if (isRsa(keyType)) return rsaPool(keyType).take();
   return generateKey(keyType);
+}
+
+/** RSA keys held ready per key type; enough for a small burst of first fetches at start. */
+export const RSA_POOL_SIZE = 4;
+const pools = new Map<KeyType, KeyPool>();
+
+function rsaPool(keyType: KeyType): KeyPool {
+  let pool = pools.get(keyType);
+  if (!pool) {
+    pool = new KeyPool(keyType, RSA_POOL_SIZE);
+    pools.set(keyType, pool);
+  }
+  return pool;
+}
+
+/**
+ * Starts generating keys of a slow type before the first request needs one (called when a
+ * minter is created, i.e. at agent start and after each intermediate rotation). A no-op for EC.
+ */
+export function prewarmLeafKeys(keyType: KeyType): void {
+  if (isRsa(keyType)) rsaPool(keyType).warm();
 }

@@ -3,7 +3,7 @@ import { signCertificate } from './certificate';
 import { allowsCertificateSigning, readIssuerParts, samePublicKey } from './certificate-parts';
 import { validateDnsName } from './dns-name';
 import { isRsa, type KeyType } from './key-type';
-import { generateLeafKey } from './leaf-key';
+import { generateLeafKey, prewarmLeafKeys } from './leaf-key';
 import { LeafTemplate } from './leaf-template';
 import type { CertificateSigner } from './signer';
 import type { SpiffeId } from './spiffe-id';
@@ -47,6 +47,7 @@ export class LeafMinter {
     private readonly issuer: LeafIssuer,
     private readonly keyType: KeyType,
   ) {
+    prewarmLeafKeys(keyType);
     const parts = readIssuerParts(issuer.certificateDer);
     // Checked once so a mismatched key or a non-CA issuer fails here, not in every relying party.
     if (!samePublicKey(parts.subjectPublicKeyInfoDer, issuer.signer.publicKeySpkiDer)) throw new MeshidError('UPSTREAM', 'leaf issuer: the signer key does not belong to the issuer certificate');
