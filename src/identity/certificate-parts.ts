@@ -44,7 +44,7 @@ export function readIssuerParts(certificateDer: Buffer): IssuerParts {
  * places no restriction (RFC 5280 §4.2.1.3).
  */
 export function allowsCertificateSigning(certificateDer: Buffer): boolean {
-  const value = findExtensionValue(certificateDer, tbsFields(certificateDer), KEY_USAGE_OID);
+  const value = extensionValue(certificateDer, KEY_USAGE_OID);
   if (!value) return true;
   const bits = contentOf(value, readElement(value, 0));
   return ((bits[1] ?? 0) & (0x80 >> 5)) !== 0; // bit 5: keyCertSign
@@ -73,7 +73,14 @@ function tbsFields(certificateDer: Buffer): Element[] {
   return children(certificateDer, tbs);
 }
 
-/** The extnValue contents (the DER inside the OCTET STRING) of an extension, if present. */
+/**
+ * The DER inside an extension's extnValue OCTET STRING, or undefined when the certificate has no
+ * such extension. `oidDer` is the full OID encoding, e.g. `oid(EXT.basicConstraints)`.
+ */
+export function extensionValue(certificateDer: Buffer, oidDer: Buffer): Buffer | undefined {
+  return findExtensionValue(certificateDer, tbsFields(certificateDer), oidDer);
+}
+
 function findExtensionValue(der: Buffer, fields: Element[], oidDer: Buffer): Buffer | undefined {
   const extensionsWrapper = fields.find((field) => field.tag === 0xa3);
   if (!extensionsWrapper) return undefined;

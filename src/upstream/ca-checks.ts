@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import { allowsKeyCertSign, basicConstraintsCa, pathLengthConstraint } from './certificate-extensions';
+import { allowsCertificateSigning } from '../identity/certificate-parts';
+import { basicConstraintsCa, pathLengthConstraint } from './certificate-extensions';
 
 /**
  * Start-time checks on upstream CA certificates. Each returns the reason a certificate is
@@ -30,7 +31,7 @@ export function caProblem(der: Buffer, certificate: X509Certificate, casBelow: n
   try {
     // certificate.ca also covers OpenSSL's notion of a self-signed v1 root (no extensions at all).
     if (!basicConstraintsCa(der) && !certificate.ca) return 'is not a CA certificate (basicConstraints cA is not true)';
-    if (!allowsKeyCertSign(der)) return 'may not sign certificates (keyUsage lacks keyCertSign)';
+    if (!allowsCertificateSigning(der)) return 'may not sign certificates (keyUsage lacks keyCertSign)';
     const pathLength = pathLengthConstraint(der);
     if (pathLength !== undefined && pathLength < casBelow) {
       return `has basicConstraints pathlen:${pathLength}, leaving no room for the ${casBelow === 1 ? 'node intermediate' : `${casBelow} CA certificates`} meshid needs below it (needs pathlen >= ${casBelow}, or none)`;
