@@ -25,8 +25,6 @@ export interface AgentDependencies {
 export interface RunningAgent {
   readonly socketPath: string;
   readonly trustDomain: string;
-  /** Number of SVIDs currently held. */
-  readonly svidCount: number;
   stop(): Promise<void>;
 }
 
@@ -64,9 +62,6 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
   return {
     socketPath: config.socketPath,
     trustDomain: config.trustDomain,
-    get svidCount() {
-      return store.size;
-    },
     async stop() {
       await listener.close();
       injector.destroy();

@@ -44,10 +44,6 @@ export class SvidStore {
     return this.options.ca.bundle;
   }
 
-  get size(): number {
-    return this.held.size;
-  }
-
   /** The entry's current SVID, minting it if there is none or it has expired. */
   async get(entry: RegistrationEntry): Promise<X509Svid> {
     const current = this.held.get(entry.spiffeId);

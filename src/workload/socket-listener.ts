@@ -49,10 +49,6 @@ export class SocketListener {
     return listener;
   }
 
-  get connectionCount(): number {
-    return this.open.size;
-  }
-
   private async accept(socket: net.Socket): Promise<void> {
     const { peers, logger, procRoot } = this.options;
     let token: string | undefined;

@@ -4,7 +4,7 @@ import { LatestValuePusher, type Rendered } from '../../rotation/latest-value-pu
 import type { StoreChange, SvidStore } from '../../rotation/svid-store';
 import { toServiceError } from '../grpc-status';
 import type { ResolvedWorkload, WorkloadResolver } from '../workload-resolver';
-import { bundleDer, trustDomainId } from './bundle-bytes';
+import { bundleDer, chainDer, trustDomainId } from './bundle-bytes';
 import type { X509BundlesResponse, X509SvidResponse } from './messages';
 import { requireSecurityHeader } from './security-header';
 
@@ -30,7 +30,7 @@ export function workloadApiService(deps: WorkloadApiDependencies): UntypedServic
       message: {
         svids: svids.map((svid, index) => ({
           spiffe_id: svid.spiffeId,
-          x509_svid: Buffer.concat(svid.chainDer as Buffer[]),
+          x509_svid: chainDer(svid),
           x509_svid_key: svid.privateKeyPkcs8Der,
           bundle: bundleBytes,
           hint: workload.entries[index]?.hint ?? '',
