@@ -16,6 +16,17 @@ export interface SvidStoreOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly random?: () => number;
+  /** Told of every SVID installed: the first for its ID, or a rotation (metrics). */
+  readonly onIssued?: (spiffeId: string, kind: 'first' | 'rotation') => void;
+}
+
+/** What /debug/svids and the metrics read: never the key. */
+export interface HeldSvidInfo {
+  readonly spiffeId: string;
+  readonly serialHex: string;
+  readonly notBeforeMs: number;
+  readonly notAfterMs: number;
+  readonly rotateAtMs: number;
 }
 
 interface Held {
@@ -23,6 +34,8 @@ interface Held {
   svid: X509Svid;
   timer: Timer;
   backoff: Backoff;
+  /** Whether anyone read this SVID since it was installed (idle ones are not re-minted). */
+  used: boolean;
 }
 
 /**
@@ -47,13 +60,29 @@ export class SvidStore {
   /** The entry's current SVID, minting it if there is none or it has expired. */
   async get(entry: RegistrationEntry): Promise<X509Svid> {
     const current = this.held.get(entry.spiffeId);
-    if (current && this.options.clock.now() < current.svid.notAfterMs) return current.svid;
+    if (current && this.options.clock.now() < current.svid.notAfterMs) {
+      current.used = true;
+      return current.svid;
+    }
     const minted = await this.mintFor(entry);
+    const installed = this.held.get(entry.spiffeId);
+    if (installed?.svid === minted) installed.used = true;
     // A mint that started before its issuer expired can finish after: never hand that out.
     if (this.options.clock.now() >= minted.notAfterMs) {
       throw new MeshidError('NOT_READY', `no valid SVID for ${entry.spiffeId}: its signing CA has expired and could not be renewed yet`);
     }
     return minted;
+  }
+
+  /** The SVIDs held now, in no particular order, without keys. */
+  list(): HeldSvidInfo[] {
+    return [...this.held.values()].map(({ svid }) => ({
+      spiffeId: svid.spiffeId,
+      serialHex: svid.serialHex,
+      notBeforeMs: svid.notBeforeMs,
+      notAfterMs: svid.notAfterMs,
+      rotateAtMs: svid.rotateAtMs,
+    }));
   }
 
   /** Subscribers hear which SPIFFE ID changed; they then read the latest state themselves. */
@@ -110,13 +139,21 @@ export class SvidStore {
     const backoff = previous?.backoff ?? new Backoff(1_000, 30_000, this.options.random);
     backoff.reset();
     const timer = this.options.clock.setTimer(svid.rotateAtMs - this.options.clock.now(), () => void this.rotate(entry.spiffeId));
-    this.held.set(entry.spiffeId, { entry, svid, timer, backoff });
+    this.held.set(entry.spiffeId, { entry, svid, timer, backoff, used: false });
+    this.options.onIssued?.(entry.spiffeId, previous ? 'rotation' : 'first');
     this.publish({ kind: 'svid', spiffeId: entry.spiffeId });
   }
 
   private async rotate(spiffeId: string): Promise<void> {
     const held = this.held.get(spiffeId);
     if (!held || this.stopped) return;
+    // Nobody read it for a whole half-life: no open stream or file target holds this ID any
+    // more (the pod left, the entry was removed). Stop rotating it; a later call mints anew.
+    if (!held.used) {
+      this.held.delete(spiffeId);
+      this.options.logger.debug({ spiffeId }, 'SVID idle since its last rotation; dropped');
+      return;
+    }
     try {
       await this.mintFor(held.entry);
     } catch (error) {

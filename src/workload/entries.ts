@@ -1,4 +1,6 @@
-/** A registration entry: workloads whose selectors include all of `selectors` get `spiffeId`. */
+import { SpiffeIdTemplate } from './spiffe-id-template';
+
+/** What a workload is issued: a concrete SPIFFE ID with what goes into its SVID. */
 export interface RegistrationEntry {
   readonly spiffeId: string;
   readonly selectors: readonly string[];
@@ -6,32 +8,83 @@ export interface RegistrationEntry {
   readonly hint?: string;
 }
 
-/** The current registration entries. Later sources (a watched file) will also notify changes. */
+/**
+ * A registration entry as configured: workloads whose selectors include all of `selectors` get
+ * `spiffeId`, or the ID `spiffeIdTemplate` renders from their selectors. A selector ending in
+ * `:*` (`k8s:ns:*`) requires the type and key with any value.
+ */
+export interface EntryRule {
+  readonly spiffeId?: string;
+  readonly spiffeIdTemplate?: string;
+  readonly selectors: readonly string[];
+  readonly dnsNames: readonly string[];
+  readonly hint?: string;
+}
+
+/** The current registration entries; a watched source also says when they change. */
 export interface EntrySource {
-  current(): readonly RegistrationEntry[];
+  current(): readonly EntryRule[];
+  subscribe(listener: () => void): () => void;
 }
 
 export class StaticEntrySource implements EntrySource {
-  constructor(private readonly entries: readonly RegistrationEntry[]) {}
-  current(): readonly RegistrationEntry[] {
+  constructor(private readonly entries: readonly EntryRule[]) {}
+  current(): readonly EntryRule[] {
     return this.entries;
   }
+  subscribe(): () => void {
+    return () => undefined;
+  }
+}
+
+export const WILDCARD_SUFFIX = ':*';
+
+function selectorsMatch(required: readonly string[], have: ReadonlySet<string>, workloadSelectors: readonly string[]): boolean {
+  return required.every((selector) => {
+    if (!selector.endsWith(WILDCARD_SUFFIX)) return have.has(selector);
+    const prefix = selector.slice(0, -1); // keep the ':' so k8s:ns:* does not match k8s:nsx:…
+    return workloadSelectors.some((candidate) => candidate.startsWith(prefix));
+  });
+}
+
+const templates = new Map<string, SpiffeIdTemplate>();
+function compiled(source: string): SpiffeIdTemplate {
+  let template = templates.get(source);
+  if (!template) {
+    template = SpiffeIdTemplate.parse(source);
+    templates.set(source, template);
+  }
+  return template;
+}
+
+export interface MatchOptions {
+  readonly trustDomain?: string;
+  /** Told about template entries that matched but could not render a valid ID (never minted). */
+  readonly onRenderProblem?: (template: string, problem: string) => void;
 }
 
 /**
  * Entries whose selectors are a subset of the workload's, in entry order, one per SPIFFE ID (the
  * first wins). The order is stable so the default SVID (the first one) does not flap.
  */
-export function matchingEntries(entries: readonly RegistrationEntry[], workloadSelectors: readonly string[]): RegistrationEntry[] {
+export function matchingEntries(rules: readonly EntryRule[], workloadSelectors: readonly string[], options: MatchOptions = {}): RegistrationEntry[] {
   const have = new Set(workloadSelectors);
   const seen = new Set<string>();
   const matched: RegistrationEntry[] = [];
-  for (const entry of entries) {
-    if (seen.has(entry.spiffeId)) continue;
-    if (entry.selectors.length > 0 && entry.selectors.every((selector) => have.has(selector))) {
-      matched.push(entry);
-      seen.add(entry.spiffeId);
+  for (const rule of rules) {
+    if (rule.selectors.length === 0 || !selectorsMatch(rule.selectors, have, workloadSelectors)) continue;
+    let spiffeId = rule.spiffeId;
+    if (spiffeId === undefined && rule.spiffeIdTemplate !== undefined && options.trustDomain !== undefined) {
+      const rendered = compiled(rule.spiffeIdTemplate).render(options.trustDomain, workloadSelectors);
+      if ('problem' in rendered) {
+        options.onRenderProblem?.(rule.spiffeIdTemplate, rendered.problem);
+        continue;
+      }
+      spiffeId = rendered.spiffeId;
     }
+    if (spiffeId === undefined || seen.has(spiffeId)) continue;
+    seen.add(spiffeId);
+    matched.push({ spiffeId, selectors: rule.selectors, dnsNames: rule.dnsNames, ...(rule.hint !== undefined ? { hint: rule.hint } : {}) });
   }
   return matched;
 }

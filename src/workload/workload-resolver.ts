@@ -17,6 +17,10 @@ export interface WorkloadResolverOptions {
   readonly entries: EntrySource;
   readonly procRoot: string;
   readonly logger: Logger;
+  /** Renders template entries; without it only entries with a fixed spiffeId apply. */
+  readonly trustDomain?: string;
+  /** Counts each attestor's outcome (metrics); optional so unit tests can leave it out. */
+  readonly onAttestorResult?: (attestor: string, result: 'success' | 'failure') => void;
 }
 
 /** From a call's peer to the entries it is entitled to: attest, guard against PID reuse, match. */
@@ -38,11 +42,28 @@ export class WorkloadResolver {
       throw new MeshidError('PEER_UNVERIFIED', `calling process ${peer.pid} exited or was replaced during attestation`);
     }
 
-    const entries = matchingEntries(this.options.entries.current(), selectors);
+    return { peer, selectors, entries: this.entriesFor(selectors) };
+  }
+
+  /**
+   * The entries the current registration grants these (already attested) selectors. Open streams
+   * call it again when the entries change, so a withdrawn identity disappears at once.
+   */
+  entriesFor(selectors: readonly string[]): RegistrationEntry[] {
+    const { trustDomain, logger } = this.options;
+    const entries = matchingEntries(this.options.entries.current(), selectors, {
+      ...(trustDomain !== undefined ? { trustDomain } : {}),
+      onRenderProblem: (template, problem) => logger.warn({ template, problem }, 'template entry not applied: rendered SPIFFE ID refused'),
+    });
     if (entries.length === 0) {
       throw new MeshidError('NO_IDENTITY', 'no identity issued: no registration entry matches this workload');
     }
-    return { peer, selectors, entries };
+    return entries;
+  }
+
+  /** Listens for registration changes (a reloaded entries file). */
+  onEntriesChange(listener: () => void): () => void {
+    return this.options.entries.subscribe(listener);
   }
 
   /** All attestors in parallel; one failing is logged and does not stop the others. */
@@ -52,10 +73,12 @@ export class WorkloadResolver {
     const selectors: string[] = [];
     let failures = 0;
     results.forEach((result, index) => {
+      const name = attestors[index]?.name ?? 'unknown';
+      this.options.onAttestorResult?.(name, result.status === 'fulfilled' ? 'success' : 'failure');
       if (result.status === 'fulfilled') selectors.push(...result.value);
       else {
         failures++;
-        logger.warn({ attestor: attestors[index]?.name, pid, err: result.reason }, 'attestor failed');
+        logger.warn({ attestor: name, pid, err: result.reason }, 'attestor failed');
       }
     });
     if (failures === attestors.length) {
