@@ -12,6 +12,9 @@ test('embedded defaults: ./.meshid, a self-signed upstream and an identity for t
     svid: { ttlMs: 3_600_000, keyType: 'ec-p256' },
     ca: { ttlMs: 86_400_000 },
     entries: [{ spiffeId: 'spiffe://example.org/uid/1000', selectors: ['unix:uid:1000'], dnsNames: [] }],
+    attestors: { unix: { hashBinaries: true, maxHashBytes: 256 * 1024 * 1024 } },
+    files: [],
+    admin: { enabled: true, host: '127.0.0.1', port: 8088 },
     logLevel: 'info',
   });
   assert.ok(Object.isFrozen(config) && Object.isFrozen(config.entries[0]?.selectors));

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ConfigError } from '../../src/agent/config/config-error';
-import { loadConfigFile, parseConfig } from '../../src/agent/config/load';
+import { writeFile } from 'node:fs/promises';
+import { loadConfigFile, loadEntriesFile, parseConfig } from '../../src/agent/config/load';
+import { makeTempDir } from '../support/temp-dir';
 import { isMeshidError } from '../../src/errors';
 
 const FIXTURES = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'config');
@@ -53,7 +55,29 @@ test('a valid file with every key loads into the expected frozen object', () => 
     entries: [
       { spiffeId: 'spiffe://prod.example.com/billing/api', selectors: ['unix:uid:1000', 'unix:group:billing'], dnsNames: ['billing.internal', '*.billing.internal'], hint: 'internal' },
       { spiffeId: 'spiffe://prod.example.com/ops', selectors: ['unix:user:ops'], dnsNames: [] },
+      { spiffeIdTemplate: 'spiffe://{{trustDomain}}/ns/{{k8s.ns}}/sa/{{k8s.sa}}', selectors: ['k8s:ns:*', 'k8s:sa:*'], dnsNames: [] },
     ],
+    entriesFile: path.join(FIXTURES, 'entries.d', 'entries.yaml'),
+    attestors: {
+      unix: { hashBinaries: false, maxHashBytes: 1_048_576 },
+      k8s: { kubeletUrl: 'https://127.0.0.1:10250', tokenFile: '/var/run/secrets/token', caFile: path.join(FIXTURES, 'kubelet-ca.pem'), skipKubeletVerification: false, nodeName: 'node-a' },
+      docker: { socketPath: '/run/docker.sock', envAllowlist: ['APP_ENV'] },
+    },
+    files: [
+      {
+        spiffeId: 'spiffe://prod.example.com/nginx',
+        dnsNames: ['localhost'],
+        certFile: '/etc/meshid/nginx/chain.pem',
+        keyFile: '/etc/meshid/nginx/key.pem',
+        bundleFile: '/etc/meshid/nginx/bundle.pem',
+        keyMode: 0o640,
+        owner: { uid: 101, gid: 101 },
+        pkcs12File: path.join(FIXTURES, 'app.p12'),
+        pkcs12PasswordFile: path.join(FIXTURES, 'app.p12.pass'),
+        afterWrite: 'nginx -s reload',
+      },
+    ],
+    admin: { enabled: true, host: '::1', port: 9901 },
     logLevel: 'debug',
   });
   assertDeepFrozen(config);
@@ -70,6 +94,9 @@ test('a minimal config gets every default', () => {
     svid: { ttlMs: 3_600_000, keyType: 'ec-p256' },
     ca: { ttlMs: 86_400_000 },
     entries: [],
+    attestors: { unix: { hashBinaries: true, maxHashBytes: 256 * 1024 * 1024 } },
+    files: [],
+    admin: { enabled: true, host: '127.0.0.1', port: 8088 },
     logLevel: 'info',
   });
   assertDeepFrozen(config);
@@ -174,7 +201,7 @@ test('selectors, SPIFFE IDs and DNS names are checked one by one', () => {
   assert.deepEqual(error.problems, [
     'entries[0].spiffeId: invalid SPIFFE ID "spiffe://example.org/a/": path must not end with "/"',
     'entries[0].selectors[0]: "unix:uid:abc": uid must be a number',
-    'entries[0].selectors[1]: unknown unix selector key "pid" in "unix:pid:5" (known: uid, gid, user, group, supplementary_gid)',
+    'entries[0].selectors[1]: unknown unix selector key "pid" in "unix:pid:5" (known: uid, gid, user, group, supplementary_gid, path, sha256)',
     'entries[0].selectors[2]: "unix::1" is not of the form <type>:<key>:<value> (e.g. unix:uid:1000)',
     'entries[0].selectors[3]: "uid:1000" is not of the form <type>:<key>:<value> (e.g. unix:uid:1000)',
     'entries[0].dnsNames[1]: "under_score.example" is not a valid DNS name',
@@ -205,4 +232,48 @@ test('an unreadable file, a YAML syntax error and a repeated key are ConfigError
   const syntax = configError(() => loadConfigFile(fixture('yaml-syntax-error.yaml')));
   assert.match(syntax.message, /yaml-syntax-error\.yaml: YAML: .*at line 3, column 8$/m);
   assert.match(configError(() => loadConfigFile(fixture('duplicate-key.yaml'))).message, /duplicate-key\.yaml: YAML: .*unique/i);
+});
+
+test('templates, wildcards, files targets and the admin address are checked, every problem at once', () => {
+  const error = configError(() =>
+    parseConfig(
+      {
+        trustDomain: 'example.org',
+        entries: [
+          { spiffeIdTemplate: 'spiffe://{{trustDomain}}/ns/{{k8s.namespace}}', selectors: ['k8s:ns:*'] },
+          { spiffeIdTemplate: 'spiffe://other.org/{{k8s.ns}}', selectors: ['k8s:ns:*'] },
+          { spiffeId: 'spiffe://example.org/a', spiffeIdTemplate: 'spiffe://{{trustDomain}}/a', selectors: ['unix:uid:1'] },
+          { selectors: ['k8s:pod-label:app', 'docker:label:team:*'] },
+        ],
+        files: [
+          { spiffeId: 'spiffe://other.org/nginx', certFile: 'a.pem', keyFile: 'a.pem', keyMode: '999', owner: 'nginx', pkcs12File: 'x.p12' },
+        ],
+        admin: { listen: '0.0.0.0' },
+      },
+      { baseDir: '/etc/meshid' },
+    ),
+  );
+  assert.deepEqual(error.problems, [
+    'entries[0].spiffeIdTemplate: placeholder {{k8s.namespace}} in "spiffe://{{trustDomain}}/ns/{{k8s.namespace}}" names no selector an attestor produces',
+    'entries[2]: needs exactly one of spiffeId or spiffeIdTemplate',
+    'entries[3].selectors[0]: "k8s:pod-label:app": k8s:pod-label takes <name>:<value>',
+    'entries[3]: needs exactly one of spiffeId or spiffeIdTemplate',
+    'files[0].keyMode: "999" is not an octal file mode such as "0600"',
+    'files[0].owner: "nginx" is not "<uid>:<gid>" (numbers)',
+    'admin.listen: "0.0.0.0" is not host:port (e.g. 127.0.0.1:8088 or [::1]:8088)',
+    'entries[1].spiffeIdTemplate: "spiffe://other.org/{{k8s.ns}}" must start with spiffe://{{trustDomain}}/ or spiffe://example.org/',
+    'files[0].spiffeId: "spiffe://other.org/nginx" is not in trust domain "example.org"',
+  ]);
+});
+
+test('an entries file is validated with the same rules, problems prefixed with its name', async () => {
+  const dir = await makeTempDir('meshid-entries-');
+  const file = path.join(dir, 'entries.yaml');
+  await writeFile(file, '- spiffeId: spiffe://example.org/web\n  selectors: [unix:uid:1000]\n- spiffeId: spiffe://other.org/x\n  selectors: [unix:uid:abc]\n');
+  assert.deepEqual(configError(() => loadEntriesFile(file, 'example.org')).problems, [
+    `${file}: [1].selectors[0]: "unix:uid:abc": uid must be a number`,
+    `${file}: [1].spiffeId: "spiffe://other.org/x" is not in trust domain "example.org"`,
+  ]);
+  await writeFile(file, '- spiffeId: spiffe://example.org/web\n  selectors: [unix:uid:1000]\n');
+  assert.deepEqual(loadEntriesFile(file, 'example.org'), [{ spiffeId: 'spiffe://example.org/web', selectors: ['unix:uid:1000'], dnsNames: [] }]);
 });

@@ -2,7 +2,9 @@ import type { KeyType } from '../../identity/key-type';
 
 /** The validated, frozen configuration every component reads. Durations are in milliseconds. */
 export interface EntryConfig {
-  readonly spiffeId: string;
+  /** Exactly one of spiffeId and spiffeIdTemplate is set. */
+  readonly spiffeId?: string;
+  readonly spiffeIdTemplate?: string;
   readonly selectors: readonly string[];
   readonly dnsNames: readonly string[];
   readonly hint?: string;
@@ -11,6 +13,38 @@ export interface EntryConfig {
 export type UpstreamConfig =
   | { readonly type: 'self-signed' }
   | { readonly type: 'disk'; readonly certFile: string; readonly keyFile: string; readonly keyPassphraseFile?: string; readonly bundleFile?: string };
+
+export interface FileTargetConfig {
+  readonly spiffeId: string;
+  readonly dnsNames: readonly string[];
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly bundleFile?: string;
+  /** Permission bits of keyFile (and pkcs12File), e.g. 0o600. */
+  readonly keyMode: number;
+  readonly owner?: { readonly uid: number; readonly gid: number };
+  readonly pkcs12File?: string;
+  readonly pkcs12PasswordFile?: string;
+  readonly afterWrite?: string;
+}
+
+export interface AttestorsConfig {
+  readonly unix: { readonly hashBinaries: boolean; readonly maxHashBytes: number };
+  readonly k8s?: {
+    readonly kubeletUrl: string;
+    readonly tokenFile: string;
+    readonly caFile?: string;
+    readonly skipKubeletVerification: boolean;
+    readonly nodeName?: string;
+  };
+  readonly docker?: { readonly socketPath: string; readonly envAllowlist: readonly string[] };
+}
+
+export interface AdminConfig {
+  readonly enabled: boolean;
+  readonly host: string;
+  readonly port: number;
+}
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
@@ -22,5 +56,10 @@ export interface AgentConfig {
   readonly svid: { readonly ttlMs: number; readonly keyType: KeyType };
   readonly ca: { readonly ttlMs: number };
   readonly entries: readonly EntryConfig[];
+  /** A YAML list of entries, watched; its entries apply after the inline ones. */
+  readonly entriesFile?: string;
+  readonly attestors: AttestorsConfig;
+  readonly files: readonly FileTargetConfig[];
+  readonly admin: AdminConfig;
   readonly logLevel: LogLevel;
 }

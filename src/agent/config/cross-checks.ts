@@ -42,25 +42,62 @@ export function crossCheckProblems(input: unknown, baseDir: string): string[] {
     if (bytes > MAX_SOCKET_PATH_BYTES) problems.push(`socketPath: "${resolved}" is ${bytes} bytes; unix socket paths are limited to ${MAX_SOCKET_PATH_BYTES}`);
   }
 
-  const entries = dig(input, 'entries');
-  if (Array.isArray(entries)) {
-    const firstWithId = new Map<string, { index: number; dnsNames: readonly string[]; hint: string | undefined }>();
-    entries.forEach((raw, index) => {
+  problems.push(...entryListProblems(dig(input, 'entries'), trustDomain, 'entries'));
+
+  const files = dig(input, 'files');
+  if (Array.isArray(files)) {
+    const paths = new Map<string, string>();
+    files.forEach((raw, index) => {
+      const where = `files[${index}]`;
       const spiffeId = dig(raw, 'spiffeId');
       if (trustDomain !== undefined && typeof spiffeId === 'string' && workloadSpiffeIdProblem(spiffeId) === undefined && SpiffeId.parse(spiffeId).trustDomain !== trustDomain) {
-        problems.push(`entries[${index}].spiffeId: "${spiffeId}" is not in trust domain "${trustDomain}"`);
+        problems.push(`${where}.spiffeId: "${spiffeId}" is not in trust domain "${trustDomain}"`);
       }
-      const entry = validValue(fieldSchemas.entry, raw);
-      if (!entry) return;
-      // Several entries may grant one ID (to different selectors), but an ID has one SVID, so
-      // they must agree on what goes into it.
-      const earlier = firstWithId.get(entry.spiffeId);
-      if (!earlier) firstWithId.set(entry.spiffeId, { index, dnsNames: entry.dnsNames, hint: entry.hint });
-      else if (earlier.hint !== entry.hint || earlier.dnsNames.join(',') !== entry.dnsNames.join(',')) {
-        problems.push(`entries[${index}]: grants "${entry.spiffeId}" like entries[${earlier.index}] but with different dnsNames or hint; entries for one ID must agree on them`);
+      const target = validValue(fieldSchemas.fileTarget, raw);
+      if (!target) return;
+      if (target.pkcs12File !== undefined && target.pkcs12PasswordFile === undefined) {
+        problems.push(`${where}: pkcs12File needs pkcs12PasswordFile (Java keystores require a password)`);
+      }
+      for (const key of ['certFile', 'keyFile', 'bundleFile', 'pkcs12File'] as const) {
+        const file = target[key];
+        if (file === undefined) continue;
+        const resolved = path.resolve(baseDir, file);
+        const earlier = paths.get(resolved);
+        if (earlier) problems.push(`${where}.${key}: "${resolved}" is also ${earlier}; each file has one writer`);
+        else paths.set(resolved, `${where}.${key}`);
       }
     });
   }
+  return problems;
+}
+
+/**
+ * Rules across a list of entries (inline `entries` or an entries file): IDs in the trust domain,
+ * and entries granting one ID agreeing on what goes into its SVID.
+ */
+export function entryListProblems(entries: unknown, trustDomain: string | undefined, where: string): string[] {
+  const problems: string[] = [];
+  if (!Array.isArray(entries)) return problems;
+  const firstWithId = new Map<string, { index: number; dnsNames: readonly string[]; hint: string | undefined }>();
+  entries.forEach((raw, index) => {
+    const spiffeId = dig(raw, 'spiffeId');
+    if (trustDomain !== undefined && typeof spiffeId === 'string' && workloadSpiffeIdProblem(spiffeId) === undefined && SpiffeId.parse(spiffeId).trustDomain !== trustDomain) {
+      problems.push(`${where}[${index}].spiffeId: "${spiffeId}" is not in trust domain "${trustDomain}"`);
+    }
+    const template = dig(raw, 'spiffeIdTemplate');
+    if (trustDomain !== undefined && typeof template === 'string' && !template.startsWith('spiffe://{{trustDomain}}/') && !template.startsWith(`spiffe://${trustDomain}/`)) {
+      problems.push(`${where}[${index}].spiffeIdTemplate: "${template}" must start with spiffe://{{trustDomain}}/ or spiffe://${trustDomain}/`);
+    }
+    const entry = validValue(fieldSchemas.entry, raw);
+    if (!entry || entry.spiffeId === undefined) return;
+    // Several entries may grant one ID (to different selectors), but an ID has one SVID, so
+    // they must agree on what goes into it.
+    const earlier = firstWithId.get(entry.spiffeId);
+    if (!earlier) firstWithId.set(entry.spiffeId, { index, dnsNames: entry.dnsNames, hint: entry.hint });
+    else if (earlier.hint !== entry.hint || earlier.dnsNames.join(',') !== entry.dnsNames.join(',')) {
+      problems.push(`${where}[${index}]: grants "${entry.spiffeId}" like ${where}[${earlier.index}] but with different dnsNames or hint; entries for one ID must agree on them`);
+    }
+  });
   return problems;
 }
 

@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import { isMeshidError } from '../../errors';
 import { SpiffeId } from '../../identity/spiffe-id';
+import { SpiffeIdTemplate } from '../../workload/spiffe-id-template';
 
 /**
  * Single-field rules the schema applies. Each returns the reason a value is wrong, or undefined.
@@ -12,8 +14,12 @@ import { SpiffeId } from '../../identity/spiffe-id';
  * selector nothing can produce would silently match no workload, so it is a config error.
  */
 const SELECTOR_KEYS: Readonly<Record<string, readonly string[]>> = {
-  unix: ['uid', 'gid', 'user', 'group', 'supplementary_gid'],
+  unix: ['uid', 'gid', 'user', 'group', 'supplementary_gid', 'path', 'sha256'],
+  k8s: ['ns', 'sa', 'pod-name', 'pod-uid', 'pod-label', 'container-name', 'container-image', 'node-name'],
+  docker: ['label', 'image_id', 'env'],
 };
+/** Keys whose value is itself `<name>:<value>` (a label or environment variable). */
+const PAIR_KEYS = new Set(['k8s:pod-label', 'docker:label', 'docker:env']);
 const NUMERIC_UNIX_KEYS = new Set(['uid', 'gid', 'supplementary_gid']);
 
 export function selectorProblem(selector: string): string | undefined {
@@ -26,7 +32,35 @@ export function selectorProblem(selector: string): string | undefined {
   const keys = SELECTOR_KEYS[type];
   if (!keys) return `unknown selector type "${type}" in "${selector}" (known: ${Object.keys(SELECTOR_KEYS).join(', ')})`;
   if (!keys.includes(key)) return `unknown ${type} selector key "${key}" in "${selector}" (known: ${keys.join(', ')})`;
+  if (value === '*') return undefined; // wildcard: any value (for template entries)
   if (type === 'unix' && NUMERIC_UNIX_KEYS.has(key) && !/^\d+$/.test(value)) return `"${selector}": ${key} must be a number`;
+  if (PAIR_KEYS.has(`${type}:${key}`) && !/^[^:]+:/.test(value)) return `"${selector}": ${type}:${key} takes <name>:<value>`;
+  return undefined;
+}
+
+/** Placeholders of a SPIFFE ID template must name a selector type and key an attestor produces. */
+export function templateProblem(template: string): string | undefined {
+  let parsed: SpiffeIdTemplate;
+  try {
+    parsed = SpiffeIdTemplate.parse(template);
+  } catch (error) {
+    if (isMeshidError(error)) return error.message;
+    throw error;
+  }
+  for (const prefix of parsed.selectorPrefixes) {
+    const [type = '', key = ''] = prefix.split(':');
+    if (!SELECTOR_KEYS[type]?.includes(key)) return `placeholder {{${type}.${key}}} in "${template}" names no selector an attestor produces`;
+  }
+  return undefined;
+}
+
+/** `host:port` for the admin listener; the host is an IP address or "localhost". */
+export function listenAddressProblem(text: string): string | undefined {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) return `"${text}" is not host:port (e.g. 127.0.0.1:8088 or [::1]:8088)`;
+  const host = match[1] ?? match[2] ?? '';
+  if (host !== 'localhost' && isIP(host) === 0) return `"${host}" in "${text}" is not an IP address or localhost`;
   return undefined;
 }
 

@@ -2,17 +2,22 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { core } from 'zod';
-import type { AgentConfig, UpstreamConfig } from './agent-config';
+import type { AgentConfig, AttestorsConfig, EntryConfig, FileTargetConfig, UpstreamConfig } from './agent-config';
 import { ConfigError } from './config-error';
-import { crossCheckProblems } from './cross-checks';
+import { crossCheckProblems, entryListProblems } from './cross-checks';
 import { parseDuration } from './duration';
-import { configSchema, describeValue, type RawConfig } from './schema';
+import { configSchema, describeValue, entriesFileSchema, type RawConfig } from './schema';
 
-export type { AgentConfig, EntryConfig, LogLevel, UpstreamConfig } from './agent-config';
+export type { AgentConfig, EntryConfig, FileTargetConfig, LogLevel, UpstreamConfig } from './agent-config';
 export { ConfigError } from './config-error';
 
 /** Reads and validates a YAML config file; relative paths in it are relative to its directory. */
 export function loadConfigFile(file: string): AgentConfig {
+  return parseConfig(readYamlFile(file), { baseDir: path.dirname(path.resolve(file)) });
+}
+
+/** A YAML file as plain data; unreadable files and YAML errors are ConfigErrors naming the file. */
+export function readYamlFile(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -24,13 +29,23 @@ export function loadConfigFile(file: string): AgentConfig {
   if (document.errors.length > 0) {
     throw new ConfigError(document.errors.map((error) => `${file}: YAML: ${(error.message.split('\n')[0] ?? '').replace(/:$/, '')}`));
   }
-  let raw: unknown;
   try {
-    raw = document.toJS(); // may still throw, e.g. on an alias bomb (too many alias expansions)
+    return document.toJS(); // may still throw, e.g. on an alias bomb (too many alias expansions)
   } catch (error) {
     throw new ConfigError([`${file}: YAML: ${error instanceof Error ? error.message : String(error)}`]);
   }
-  return parseConfig(raw, { baseDir: path.dirname(path.resolve(file)) });
+}
+
+/**
+ * An entries file (a YAML list shaped like `entries`), validated with the same rules; every
+ * problem is reported, prefixed with the file name.
+ */
+export function loadEntriesFile(file: string, trustDomain: string): EntryConfig[] {
+  const raw = readYamlFile(file) ?? [];
+  const parsed = entriesFileSchema.safeParse(raw);
+  const problems = [...(parsed.success ? [] : parsed.error.issues.flatMap((issue) => formatIssue(issue, raw))), ...entryListProblems(raw, trustDomain, '')];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems.map((problem) => `${file}: ${problem}`));
+  return deepFreeze(parsed.data.map(buildEntry));
 }
 
 /**
@@ -69,14 +84,67 @@ function build(raw: RawConfig, baseDir: string): AgentConfig {
     // The schema accepted both durations, so they parse.
     svid: { ttlMs: parseDuration(raw.svid.ttl) ?? 0, keyType: raw.svid.keyType },
     ca: { ttlMs: parseDuration(raw.ca.ttl) ?? 0 },
-    entries: raw.entries.map((entry) => ({
-      spiffeId: entry.spiffeId,
-      selectors: [...entry.selectors],
-      dnsNames: [...entry.dnsNames],
-      ...(entry.hint !== undefined ? { hint: entry.hint } : {}),
-    })),
+    entries: raw.entries.map(buildEntry),
+    ...(raw.entriesFile !== undefined ? { entriesFile: resolve(raw.entriesFile) } : {}),
+    attestors: buildAttestors(raw.attestors, resolve),
+    files: raw.files.map((target) => buildFileTarget(target, resolve)),
+    admin: { enabled: raw.admin.enabled, ...splitHostPort(raw.admin.listen) },
     logLevel: raw.logLevel,
   };
+}
+
+export function buildEntry(entry: RawConfig['entries'][number]): EntryConfig {
+  return {
+    ...(entry.spiffeId !== undefined ? { spiffeId: entry.spiffeId } : {}),
+    ...(entry.spiffeIdTemplate !== undefined ? { spiffeIdTemplate: entry.spiffeIdTemplate } : {}),
+    selectors: [...entry.selectors],
+    dnsNames: [...entry.dnsNames],
+    ...(entry.hint !== undefined ? { hint: entry.hint } : {}),
+  };
+}
+
+function buildAttestors(raw: RawConfig['attestors'], resolve: (file: string) => string): AttestorsConfig {
+  const { k8s, docker } = raw;
+  // The DaemonSet passes the node name through the downward API when the file does not say it.
+  const nodeName = k8s?.nodeName ?? process.env.MESHID_NODE_NAME;
+  return {
+    unix: { ...raw.unix },
+    ...(k8s
+      ? {
+          k8s: {
+            kubeletUrl: k8s.kubeletUrl,
+            tokenFile: resolve(k8s.tokenFile),
+            ...(k8s.caFile !== undefined ? { caFile: resolve(k8s.caFile) } : {}),
+            skipKubeletVerification: k8s.skipKubeletVerification,
+            ...(nodeName ? { nodeName } : {}),
+          },
+        }
+      : {}),
+    ...(docker ? { docker: { socketPath: resolve(docker.socketPath), envAllowlist: [...docker.envAllowlist] } } : {}),
+  };
+}
+
+function buildFileTarget(raw: RawConfig['files'][number], resolve: (file: string) => string): FileTargetConfig {
+  const optionalFile = (key: 'bundleFile' | 'pkcs12File' | 'pkcs12PasswordFile') => (raw[key] !== undefined ? { [key]: resolve(raw[key]) } : {});
+  const [uid, gid] = raw.owner?.split(':').map(Number) ?? [];
+  return {
+    spiffeId: raw.spiffeId,
+    dnsNames: [...raw.dnsNames],
+    certFile: resolve(raw.certFile),
+    keyFile: resolve(raw.keyFile),
+    ...optionalFile('bundleFile'),
+    ...optionalFile('pkcs12File'),
+    ...optionalFile('pkcs12PasswordFile'),
+    keyMode: parseInt(raw.keyMode, 8),
+    ...(uid !== undefined && gid !== undefined ? { owner: { uid, gid } } : {}),
+    ...(raw.afterWrite !== undefined ? { afterWrite: raw.afterWrite } : {}),
+  };
+}
+
+/** "127.0.0.1:8088" / "[::1]:8088" (validated by the schema). */
+function splitHostPort(listen: string): { host: string; port: number } {
+  const colon = listen.lastIndexOf(':');
+  return { host: listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(listen.slice(colon + 1)) };
 }
 
 /** One zod issue as human lines, each starting with the key path (`entries[0].selectors[1]: …`). */

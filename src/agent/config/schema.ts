@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { KEY_TYPES } from '../../identity/key-type';
 import { validateTrustDomain } from '../../identity/spiffe-id';
 import { formatDuration, parseDuration } from './duration';
-import { dnsNameProblem, selectorProblem, workloadSpiffeIdProblem } from './field-rules';
+import { dnsNameProblem, listenAddressProblem, selectorProblem, templateProblem, workloadSpiffeIdProblem } from './field-rules';
 
 /**
  * The YAML shape, with every default in one place. Objects are strict: an unknown key is an
@@ -17,6 +17,12 @@ export const DEFAULTS = {
   caTtl: '24h',
   keyType: 'ec-p256',
   logLevel: 'info',
+  adminListen: '127.0.0.1:8088',
+  kubeletUrl: 'https://127.0.0.1:10250',
+  serviceAccountTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+  serviceAccountCaFile: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
+  dockerSocket: '/var/run/docker.sock',
+  maxHashBytes: 256 * 1024 * 1024,
 } as const;
 
 /** The shortest SVID lifetime accepted: below it rotation (at half life) would be mostly overhead. */
@@ -65,10 +71,47 @@ export function durationProblem(text: string, minMs = 0): string | undefined {
 }
 
 const entrySchema = mapping({
-  spiffeId: ruled(workloadSpiffeIdProblem),
+  spiffeId: ruled(workloadSpiffeIdProblem).optional(),
+  spiffeIdTemplate: ruled(templateProblem).optional(),
   selectors: list(ruled(selectorProblem)).min(1, { error: 'needs at least one selector (an entry without selectors would match every workload)' }),
   dnsNames: list(ruled(dnsNameProblem)).default([]),
   hint: text().optional(),
+}).superRefine((entry, ctx) => {
+  if ((entry.spiffeId === undefined) === (entry.spiffeIdTemplate === undefined)) {
+    ctx.addIssue({ code: 'custom', message: 'needs exactly one of spiffeId or spiffeIdTemplate' });
+  }
+});
+
+/** The PEM files of one SPIFFE ID, for software that reads files (nginx, Java via PKCS#12). */
+const fileTargetSchema = mapping({
+  spiffeId: ruled(workloadSpiffeIdProblem),
+  dnsNames: list(ruled(dnsNameProblem)).default([]),
+  certFile: text(),
+  keyFile: text(),
+  bundleFile: text().optional(),
+  keyMode: ruled((mode) => (/^0?[0-7]{3}$/.test(mode) ? undefined : `"${mode}" is not an octal file mode such as "0600"`), 'an octal mode string such as "0600"').default('0600'),
+  owner: ruled((owner) => (/^\d+:\d+$/.test(owner) ? undefined : `"${owner}" is not "<uid>:<gid>" (numbers)`), 'a "<uid>:<gid>" string').optional(),
+  pkcs12File: text().optional(),
+  pkcs12PasswordFile: text().optional(),
+  afterWrite: text().optional(),
+});
+
+const attestorsSchema = mapping({
+  unix: mapping({
+    hashBinaries: z.boolean({ error: required('true or false') }).default(true),
+    maxHashBytes: z.number({ error: required('a number of bytes') }).int().positive().default(DEFAULTS.maxHashBytes),
+  }).default({ hashBinaries: true, maxHashBytes: DEFAULTS.maxHashBytes }),
+  k8s: mapping({
+    kubeletUrl: ruled((url) => (/^https?:\/\/[^/]+$/.test(url) ? undefined : `"${url}" is not an http(s)://host:port URL`)).default(DEFAULTS.kubeletUrl),
+    tokenFile: text().default(DEFAULTS.serviceAccountTokenFile),
+    caFile: text().optional(),
+    skipKubeletVerification: z.boolean({ error: required('true or false') }).default(false),
+    nodeName: text().optional(),
+  }).optional(),
+  docker: mapping({
+    socketPath: text().default(DEFAULTS.dockerSocket),
+    envAllowlist: list(text()).default([]),
+  }).optional(),
 });
 
 const diskFile = text('is required when upstream.type is "disk"');
@@ -86,6 +129,7 @@ export const fieldSchemas = {
   svidTtl: duration(MIN_SVID_TTL_MS).default(DEFAULTS.svidTtl),
   caTtl: duration().default(DEFAULTS.caTtl),
   entry: entrySchema,
+  fileTarget: fileTargetSchema,
 };
 
 export const configSchema = mapping({
@@ -99,7 +143,17 @@ export const configSchema = mapping({
   }).default({ ttl: DEFAULTS.svidTtl, keyType: DEFAULTS.keyType }),
   ca: mapping({ ttl: fieldSchemas.caTtl }).default({ ttl: DEFAULTS.caTtl }),
   entries: list(entrySchema).default([]),
+  entriesFile: text().optional(),
+  attestors: attestorsSchema.default({ unix: { hashBinaries: true, maxHashBytes: DEFAULTS.maxHashBytes } }),
+  files: list(fileTargetSchema).default([]),
+  admin: mapping({
+    enabled: z.boolean({ error: required('true or false') }).default(true),
+    listen: ruled(listenAddressProblem).default(DEFAULTS.adminListen),
+  }).default({ enabled: true, listen: DEFAULTS.adminListen }),
   logLevel: oneOf(LOG_LEVELS).default(DEFAULTS.logLevel),
 });
+
+/** An entries file is a YAML list of entries, validated like `entries`. */
+export const entriesFileSchema = list(entrySchema);
 
 export type RawConfig = z.infer<typeof configSchema>;
