@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'UPSTREAM' // upstream CA unusable
   | 'ATTESTATION_FAILED'
   | 'SOCKET_IN_USE' // another live process serves on the configured socket
+  | 'SHUTTING_DOWN' // the agent is stopping; open streams end so clients reconnect
   | 'INTERNAL';
 
 export class MeshidError extends Error {

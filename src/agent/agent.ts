@@ -1,17 +1,23 @@
 import type { Logger } from 'pino';
 import pino from 'pino';
+import { MeshidError } from '../errors';
 import { NodeCa } from '../rotation/node-ca';
 import { systemClock, type Clock } from '../rotation/clock';
 import { SvidStore } from '../rotation/svid-store';
 import { sdsService } from '../sds/sds-service';
+import { AgentMetrics } from '../telemetry/agent-metrics';
+import { StreamTracker } from '../telemetry/stream-tracker';
 import { loadUpstream } from '../upstream/load-upstream';
-import { UnixAttestor } from '../workload/attestors/unix-attestor';
-import { StaticEntrySource } from '../workload/entries';
+import { StaticEntrySource, type EntrySource } from '../workload/entries';
 import { PeerRegistry } from '../workload/peer-identity';
 import { SocketListener } from '../workload/socket-listener';
+import { WatchedEntriesFile } from '../workload/watched-entries';
 import { workloadApiService } from '../workload/workload-api/workload-api-service';
 import { WorkloadResolver } from '../workload/workload-resolver';
+import { AdminServer } from './admin-server';
+import { createAttestors } from './attestors';
 import type { AgentConfig } from './config/agent-config';
+import { loadEntriesFile } from './config/load';
 import { createGrpcServer } from './grpc-server';
 
 export interface AgentDependencies {
@@ -20,54 +26,151 @@ export interface AgentDependencies {
   /** Root of the proc filesystem; tests may point attestation at fixtures. */
   readonly procRoot?: string;
   readonly random?: () => number;
+  /** How long stop() lets in-flight calls finish before cutting connections. */
+  readonly shutdownGraceMs?: number;
 }
 
 export interface RunningAgent {
   readonly socketPath: string;
   readonly trustDomain: string;
+  /** host:port of the admin HTTP server, when enabled. */
+  readonly adminAddress: string | undefined;
+  readonly metrics: AgentMetrics;
+  /** Re-reads the entries file now (SIGHUP); a no-op without one. */
+  reloadEntries(): void;
+  /**
+   * Graceful stop: stop accepting, end open streams with UNAVAILABLE (clients reconnect to the
+   * next agent), let unary calls finish within the grace period, remove the socket.
+   */
   stop(): Promise<void>;
 }
 
+const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
+
 /**
- * The composition root: upstream → node CA → SVID store → Workload API + SDS on one socket.
- * Everything that can fail at start (upstream files, socket in use) fails before anything serves.
+ * The composition root: upstream → node CA → SVID store → Workload API + SDS on one socket, plus
+ * the admin HTTP server. Everything that can fail at start (upstream files, entries file, socket
+ * or admin port in use) fails before anything serves.
  */
 export async function startAgent(config: AgentConfig, deps: AgentDependencies = {}): Promise<RunningAgent> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? pino({ level: 'silent' });
   const procRoot = deps.procRoot ?? '/proc';
+  const metrics = new AgentMetrics();
+  const streams = new StreamTracker(metrics);
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanUp = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  };
 
-  const upstream = await loadUpstream(config, new Date(clock.now()));
-  const ca = new NodeCa({ upstream, trustDomain: config.trustDomain, caTtlMs: config.ca.ttlMs, leafKeyType: config.svid.keyType, clock, logger, random: deps.random });
-  await ca.start();
-  const store = new SvidStore({ ca, svidTtlMs: config.svid.ttlMs, clock, logger, random: deps.random });
-
-  const peers = new PeerRegistry();
-  const resolver = new WorkloadResolver({ peers, attestors: [new UnixAttestor({ procRoot })], entries: new StaticEntrySource(config.entries), procRoot, logger });
-  const { server, injector } = createGrpcServer({
-    workloadApi: workloadApiService({ resolver, store, logger }),
-    sds: sdsService({ resolver, store, trustDomain: config.trustDomain, logger }),
-  });
-
-  let listener: SocketListener;
   try {
-    listener = await SocketListener.listen({ socketPath: config.socketPath, procRoot, peers, sink: injector, logger });
+    const entries = await openEntries(config, logger, metrics);
+    if (entries instanceof WatchedEntriesFile) cleanups.push(() => entries.stop());
+
+    const upstream = await loadUpstream(config, new Date(clock.now()));
+    const ca = new NodeCa({
+      upstream,
+      trustDomain: config.trustDomain,
+      caTtlMs: config.ca.ttlMs,
+      leafKeyType: config.svid.keyType,
+      clock,
+      logger,
+      random: deps.random,
+      onUpstreamError: () => metrics.upstreamErrors.inc(),
+    });
+    await ca.start();
+    cleanups.push(() => ca.stop());
+    const store = new SvidStore({ ca, svidTtlMs: config.svid.ttlMs, clock, logger, random: deps.random, onIssued: (_id, kind) => metrics.svidsIssued.inc({ kind }) });
+    cleanups.push(() => store.stop());
+    metrics.observe(store, ca);
+
+    const peers = new PeerRegistry();
+    const resolver = new WorkloadResolver({
+      peers,
+      attestors: createAttestors(config, procRoot, clock),
+      entries,
+      procRoot,
+      logger,
+      trustDomain: config.trustDomain,
+      onAttestorResult: (attestor, result) => metrics.attestations.inc({ attestor, result }),
+    });
+    const { server, injector } = createGrpcServer({
+      workloadApi: workloadApiService({ resolver, store, logger, streams, metrics }),
+      sds: sdsService({ resolver, store, trustDomain: config.trustDomain, logger }),
+    });
+    cleanups.push(() => server.forceShutdown());
+
+    const listener = await SocketListener.listen({ socketPath: config.socketPath, procRoot, peers, sink: injector, logger });
+    cleanups.push(() => listener.close());
+    let stopping = false;
+
+    let admin: AdminServer | undefined;
+    if (config.admin.enabled) {
+      admin = await AdminServer.listen({
+        host: config.admin.host,
+        port: config.admin.port,
+        metrics,
+        store,
+        streams,
+        logger,
+        notReadyReason: () => (stopping ? 'shutting down' : clock.now() >= ca.authority.notAfterMs ? 'node CA expired and not yet renewed' : undefined),
+      }).catch((error: unknown) => {
+        throw new MeshidError('INVALID_CONFIG', `admin.listen ${config.admin.host}:${config.admin.port}: ${(error as Error).message}`);
+      });
+      const adminServer = admin;
+      cleanups.push(() => adminServer.close());
+    }
+    logger.info({ socketPath: config.socketPath, trustDomain: config.trustDomain, upstream: upstream.name, admin: admin?.address }, 'meshid agent serving');
+
+    const graceMs = deps.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+    return {
+      socketPath: config.socketPath,
+      trustDomain: config.trustDomain,
+      adminAddress: admin?.address,
+      metrics,
+      reloadEntries: () => (entries instanceof WatchedEntriesFile ? entries.reload() : undefined),
+      async stop() {
+        if (stopping) return;
+        stopping = true;
+        await listener.stopAccepting();
+        streams.endAll(new MeshidError('SHUTTING_DOWN', 'meshid agent is shutting down; reconnect'));
+        await shutdownWithin(server, graceMs);
+        await cleanUp();
+      },
+    };
   } catch (error) {
-    ca.stop();
-    store.stop();
+    await cleanUp();
     throw error;
   }
-  logger.info({ socketPath: config.socketPath, trustDomain: config.trustDomain, upstream: upstream.name }, 'meshid agent serving');
+}
 
-  return {
-    socketPath: config.socketPath,
-    trustDomain: config.trustDomain,
-    async stop() {
-      await listener.close();
-      injector.destroy();
-      server.forceShutdown();
-      ca.stop();
-      store.stop();
+async function openEntries(config: AgentConfig, logger: Logger, metrics: AgentMetrics): Promise<EntrySource> {
+  if (config.entriesFile === undefined) return new StaticEntrySource(config.entries);
+  const watched = new WatchedEntriesFile({
+    file: config.entriesFile,
+    inline: config.entries,
+    load: (file) => loadEntriesFile(file, config.trustDomain),
+    logger,
+    onReload: (reload) => {
+      metrics.entriesReloads.inc({ result: reload.result });
+      metrics.entriesFileValid.set(reload.result === 'applied' ? 1 : 0);
     },
-  };
+  });
+  metrics.entriesFileValid.set(1);
+  await watched.start();
+  return watched;
+}
+
+/** grpc-js tryShutdown waits for every call; past the grace period the rest are cut. */
+function shutdownWithin(server: { tryShutdown(callback: (error?: Error) => void): void; forceShutdown(): void }, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { performance } from 'node:perf_hooks';
 
 /** A message to send and a fingerprint of its content; equal fingerprints are not re-sent. */
 export interface Rendered<T> {
@@ -18,6 +19,8 @@ export class LatestValuePusher<T, W = T> {
   private dirty = false;
   private closed = false;
   private lastFingerprint: string | undefined;
+  /** When the oldest notification not yet answered by a write arrived (push latency metric). */
+  private pendingSince: number | undefined;
 
   constructor(
     private readonly stream: Writable,
@@ -25,10 +28,13 @@ export class LatestValuePusher<T, W = T> {
     private readonly onError: (error: unknown) => void,
     /** Turns a rendered message into what goes on the wire; called only for messages sent. */
     private readonly prepare: (message: T) => W = (message) => message as unknown as W,
+    /** Told how long each sent message waited from notification to being handed to the stream. */
+    private readonly onSent?: (latencySeconds: number) => void,
   ) {}
 
   notify(): void {
     if (this.closed) return;
+    this.pendingSince ??= performance.now();
     this.dirty = true;
     if (!this.running) void this.drainLoop();
   }
@@ -50,8 +56,13 @@ export class LatestValuePusher<T, W = T> {
         const rendered = await this.render();
         if (this.closed || !rendered || rendered.fingerprint === this.lastFingerprint) continue;
         this.lastFingerprint = rendered.fingerprint;
-        if (!this.stream.write(this.prepare(rendered.message))) await this.waitForDrain();
+        const written = this.stream.write(this.prepare(rendered.message));
+        if (this.pendingSince !== undefined) this.onSent?.((performance.now() - this.pendingSince) / 1000);
+        this.pendingSince = undefined;
+        if (!written) await this.waitForDrain();
       }
+      // Notifications that rendered nothing new are not a push; do not count their wait later.
+      if (!this.dirty) this.pendingSince = undefined;
     } catch (error) {
       this.closed = true;
       this.onError(error);

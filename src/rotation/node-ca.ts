@@ -29,6 +29,8 @@ export interface NodeCaOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly random?: () => number;
+  /** Told of every failed attempt to get a new intermediate signed (metrics). */
+  readonly onUpstreamError?: (error: unknown) => void;
 }
 
 /** Backdating absorbs clock skew between this node and relying parties. */
@@ -96,6 +98,7 @@ export class NodeCa {
       for (const listener of this.listeners) listener(next);
     } catch (error) {
       // Keep signing with the current intermediate while it is valid; retry with backoff.
+      this.options.onUpstreamError?.(error);
       const delay = this.backoff.nextDelayMs();
       logger.error({ err: error, retryInMs: Math.round(delay) }, 'node intermediate rotation failed');
       this.schedule(delay);

@@ -17,6 +17,7 @@ const STATUS_BY_CODE: Record<ErrorCode, GrpcStatus> = {
   UPSTREAM: GrpcStatus.UNAVAILABLE,
   ATTESTATION_FAILED: GrpcStatus.UNAVAILABLE,
   SOCKET_IN_USE: GrpcStatus.INTERNAL,
+  SHUTTING_DOWN: GrpcStatus.UNAVAILABLE,
   INTERNAL: GrpcStatus.INTERNAL,
 };
 

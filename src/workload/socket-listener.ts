@@ -75,11 +75,25 @@ export class SocketListener {
     socket.resume();
   }
 
-  /** Stops accepting, removes the socket file. Open connections are closed by the gRPC server. */
+  private closed: Promise<void> | undefined;
+
+  /**
+   * Stops accepting and removes the socket file; open connections carry on (graceful shutdown
+   * lets their calls finish). Resolves once the socket file is gone.
+   */
+  async stopAccepting(): Promise<void> {
+    if (!this.closed) {
+      // net.Server's close callback fires only after every connection has ended.
+      this.closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      await unlink(this.options.socketPath).catch(() => undefined);
+    }
+  }
+
+  /** Stops accepting, removes the socket file and drops every connection still open. */
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.stopAccepting();
     for (const socket of this.open) socket.destroy();
-    await unlink(this.options.socketPath).catch(() => undefined);
+    await this.closed;
   }
 }
 

@@ -15,7 +15,8 @@ export interface Harness {
 export async function startTestAgent(overrides: Record<string, unknown>, clock?: Clock): Promise<Harness> {
   const dir = await makeTempDir('meshid-e2e-');
   const socketPath = path.join(dir, 'sock', 'agent.sock');
-  const config = parseConfig({ trustDomain: 'example.org', dataDir: path.join(dir, 'data'), socketPath, ...overrides }, { baseDir: dir });
+  // Port 0: every test agent gets its own admin port (several agents run in one process).
+  const config = parseConfig({ trustDomain: 'example.org', dataDir: path.join(dir, 'data'), socketPath, admin: { listen: '127.0.0.1:0' }, ...overrides }, { baseDir: dir });
   const agent = await startAgent(config, { logger: pino({ level: 'silent' }), ...(clock ? { clock } : {}) });
   return { agent, dir, socketPath };
 }

@@ -3,6 +3,9 @@ import type { Logger } from 'pino';
 import { LatestValuePusher, type Rendered } from '../../rotation/latest-value-pusher';
 import type { StoreChange, SvidStore } from '../../rotation/svid-store';
 import { toServiceError } from '../grpc-status';
+import type { AgentMetrics, StreamApi } from '../../telemetry/agent-metrics';
+import type { StreamTracker } from '../../telemetry/stream-tracker';
+import type { RegistrationEntry } from '../entries';
 import type { ResolvedWorkload, WorkloadResolver } from '../workload-resolver';
 import { bundleDer, chainDer, trustDomainId } from './bundle-bytes';
 import type { X509BundlesResponse, X509SvidResponse } from './messages';
@@ -12,16 +15,18 @@ export interface WorkloadApiDependencies {
   readonly resolver: WorkloadResolver;
   readonly store: SvidStore;
   readonly logger: Logger;
+  readonly streams?: StreamTracker;
+  readonly metrics?: AgentMetrics;
 }
 
-type Render<T> = (workload: ResolvedWorkload) => () => Promise<Rendered<T>>;
+type Render<T> = (workload: ResolvedWorkload) => Promise<Rendered<T>>;
 
 /**
  * SPIFFE Workload API streams: the full state at once, then a new full state only when something
  * this caller holds changed (spec: "FetchX509SVID"; identical messages are never re-sent).
  */
 export function workloadApiService(deps: WorkloadApiDependencies): UntypedServiceImplementation {
-  const renderSvids: Render<X509SvidResponse> = (workload) => async () => {
+  const renderSvids: Render<X509SvidResponse> = async (workload) => {
     const svids = await Promise.all(workload.entries.map((entry) => deps.store.get(entry)));
     const bundle = deps.store.bundle;
     const bundleBytes = bundleDer(bundle);
@@ -41,48 +46,80 @@ export function workloadApiService(deps: WorkloadApiDependencies): UntypedServic
     };
   };
 
-  const renderBundles: Render<X509BundlesResponse> = () => async () => {
+  const renderBundles: Render<X509BundlesResponse> = async () => {
     const bundle = deps.store.bundle;
     return { fingerprint: String(bundle.version), message: { bundles: { [trustDomainId(bundle)]: bundleDer(bundle) } } };
   };
 
+  type Relevant = (workload: ResolvedWorkload, change: StoreChange) => boolean;
+
   const stream =
-    <T>(render: Render<T>, relevant: (workload: ResolvedWorkload, change: StoreChange) => boolean) =>
+    <T>(api: StreamApi, render: Render<T>, relevant: Relevant) =>
     (call: ServerWritableStream<unknown, T>): void => {
-      void open(call, render, relevant);
+      void open(call, api, render, relevant);
     };
 
-  const open = async <T>(
-    call: ServerWritableStream<unknown, T>,
-    render: Render<T>,
-    relevant: (workload: ResolvedWorkload, change: StoreChange) => boolean,
-  ): Promise<void> => {
+  const open = async <T>(call: ServerWritableStream<unknown, T>, api: StreamApi, render: Render<T>, relevant: Relevant): Promise<void> => {
     try {
       requireSecurityHeader(call.metadata);
-      const workload = await deps.resolver.resolve(call.getPeer());
+      let workload = await deps.resolver.resolve(call.getPeer());
       if (call.cancelled) return;
-      const pusher = new LatestValuePusher<T>(call, render(workload), (error) => fail(call, error, deps.logger));
-      const unsubscribe = deps.store.subscribe((change) => {
+      const end = (error: unknown): void => {
+        cleanup();
+        fail(call, error, deps.logger);
+      };
+      const pusher = new LatestValuePusher<T>(
+        call,
+        () => render(workload),
+        end,
+        undefined,
+        (seconds) => deps.metrics?.pushLatency.observe({ api }, seconds),
+      );
+      const unsubscribeStore = deps.store.subscribe((change) => {
         if (relevant(workload, change)) pusher.notify();
       });
-      const cleanup = (): void => {
+      // Registration changed: re-match the selectors attested at connect time. An identity no
+      // longer granted disappears from the next message; none left ends the stream.
+      const unsubscribeEntries = deps.resolver.onEntriesChange(() => {
+        try {
+          const entries = deps.resolver.entriesFor(workload.selectors);
+          if (entriesKey(entries) !== entriesKey(workload.entries)) {
+            workload = { ...workload, entries };
+            pusher.notify();
+          }
+        } catch (error) {
+          end(error);
+        }
+      });
+      const untrack = deps.streams?.open(api, () => workload.entries.map((entry) => entry.spiffeId), end) ?? (() => undefined);
+      let cleaned = false;
+      function cleanup(): void {
+        if (cleaned) return;
+        cleaned = true;
         pusher.close();
-        unsubscribe();
-      };
+        unsubscribeStore();
+        unsubscribeEntries();
+        untrack();
+      }
       call.once('cancelled', cleanup);
       call.once('close', cleanup);
       pusher.notify();
     } catch (error) {
       fail(call, error, deps.logger);
     }
-};
+  };
 
   return {
-    FetchX509SVID: stream(renderSvids, (workload, change) =>
+    FetchX509SVID: stream('workload_x509_svid', renderSvids, (workload, change) =>
       change.kind === 'bundle' || workload.entries.some((entry) => entry.spiffeId === change.spiffeId),
     ),
-    FetchX509Bundles: stream(renderBundles, (_workload, change) => change.kind === 'bundle'),
+    FetchX509Bundles: stream('workload_x509_bundles', renderBundles, (_workload, change) => change.kind === 'bundle'),
   };
+}
+
+/** What an entry puts into the stream's message; equal keys mean nothing to re-send. */
+function entriesKey(entries: readonly RegistrationEntry[]): string {
+  return JSON.stringify(entries.map((entry) => [entry.spiffeId, entry.dnsNames, entry.hint ?? '']));
 }
 
 function fail(call: ServerWritableStream<unknown, unknown>, error: unknown, logger: Logger): void {

@@ -1,0 +1,102 @@
+import { X509Certificate } from 'node:crypto';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { NodeCa } from '../rotation/node-ca';
+import type { SvidStore } from '../rotation/svid-store';
+
+/** The stream kinds counted in meshid_open_streams{api}. */
+export type StreamApi = 'workload_x509_svid' | 'workload_x509_bundles' | 'workload_jwt_bundles' | 'sds_sotw' | 'sds_delta';
+
+/**
+ * Every metric the agent exports, in one Prometheus registry per agent (tests run several agents
+ * in one process). Expiry figures are Unix-time gauges so "alert 30 days before expiry" is one
+ * PromQL line: `meshid_ca_root_expiry_timestamp_seconds - time() < 30*86400`.
+ * State gauges (held, expiry) are read from their owners at scrape time, not mirrored.
+ */
+export class AgentMetrics {
+  readonly registry = new Registry();
+  readonly svidsIssued: Counter<'kind'>;
+  readonly attestations: Counter<'attestor' | 'result'>;
+  readonly openStreams: Gauge<'api'>;
+  readonly upstreamErrors: Counter;
+  readonly pushLatency: Histogram<'api'>;
+  readonly entriesReloads: Counter<'result'>;
+  readonly entriesFileValid: Gauge;
+  readonly fileWrites: Counter<'result'>;
+
+  constructor() {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.svidsIssued = new Counter({ name: 'meshid_svids_issued_total', help: 'X.509-SVIDs minted; kind is "first" for a new SPIFFE ID or "rotation"', labelNames: ['kind'], registers });
+    this.attestations = new Counter({ name: 'meshid_attestations_total', help: 'Workload attestations per attestor and result', labelNames: ['attestor', 'result'], registers });
+    this.openStreams = new Gauge({ name: 'meshid_open_streams', help: 'Open Workload API and SDS streams', labelNames: ['api'], registers });
+    this.upstreamErrors = new Counter({ name: 'meshid_upstream_errors_total', help: 'Failed attempts to get the node intermediate signed by the upstream CA', registers });
+    this.pushLatency = new Histogram({
+      name: 'meshid_push_latency_seconds',
+      help: 'From a change (rotation, new bundle) to the message being written to a stream',
+      labelNames: ['api'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.entriesReloads = new Counter({ name: 'meshid_entries_reloads_total', help: 'Entries file reloads by result (applied, invalid)', labelNames: ['result'], registers });
+    this.entriesFileValid = new Gauge({ name: 'meshid_entries_file_valid', help: '1 when the entries file last read was valid, 0 while the last good entries are kept', registers });
+    this.fileWrites = new Counter({ name: 'meshid_file_writes_total', help: 'Certificate file target writes by result', labelNames: ['result'], registers });
+    for (const api of ['workload_x509_svid', 'workload_x509_bundles', 'sds_sotw'] as const) this.openStreams.set({ api }, 0);
+  }
+
+  /** Gauges that read the store and CA at scrape time. */
+  observe(store: SvidStore, ca: NodeCa): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'meshid_svids_held',
+      help: 'X.509-SVIDs the agent currently holds',
+      registers,
+      collect() {
+        this.set(store.list().length);
+      },
+    });
+    new Gauge({
+      name: 'meshid_svid_earliest_expiry_timestamp_seconds',
+      help: 'notAfter of the SVID expiring first, as Unix time (absent when none is held)',
+      registers,
+      collect() {
+        const held = store.list();
+        this.reset();
+        if (held.length > 0) this.set(Math.min(...held.map((svid) => svid.notAfterMs)) / 1000);
+      },
+    });
+    new Gauge({
+      name: 'meshid_ca_intermediate_expiry_timestamp_seconds',
+      help: 'notAfter of the active node intermediate CA, as Unix time',
+      registers,
+      collect() {
+        this.set(ca.authority.notAfterMs / 1000);
+      },
+    });
+    const rootExpiry = new RootExpiryCache();
+    new Gauge({
+      name: 'meshid_ca_root_expiry_timestamp_seconds',
+      help: 'notAfter of the trust bundle root expiring first, as Unix time',
+      registers,
+      collect() {
+        this.set(rootExpiry.earliestSeconds(ca.bundle.version, ca.bundle.rootsDer));
+      },
+    });
+  }
+
+  metricsText(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
+
+/** Parsing the roots on every scrape would be waste: they change only with the bundle version. */
+class RootExpiryCache {
+  private version = -1;
+  private seconds = 0;
+  earliestSeconds(version: number, rootsDer: readonly Buffer[]): number {
+    if (version !== this.version) {
+      this.version = version;
+      this.seconds = Math.min(...rootsDer.map((der) => Date.parse(new X509Certificate(der).validTo) / 1000));
+    }
+    return this.seconds;
+  }
+}
