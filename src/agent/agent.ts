@@ -14,6 +14,7 @@ import { SocketListener } from '../workload/socket-listener';
 import { WatchedEntriesFile } from '../workload/watched-entries';
 import { workloadApiService } from '../workload/workload-api/workload-api-service';
 import { WorkloadResolver } from '../workload/workload-resolver';
+import { FileTarget } from '../files/file-target';
 import { AdminServer } from './admin-server';
 import { createAttestors } from './attestors';
 import type { AgentConfig } from './config/agent-config';
@@ -36,6 +37,8 @@ export interface RunningAgent {
   /** host:port of the admin HTTP server, when enabled. */
   readonly adminAddress: string | undefined;
   readonly metrics: AgentMetrics;
+  /** Resolves when every certificate-file write started so far has finished. */
+  fileTargetsSettled(): Promise<void>;
   /** Re-reads the entries file now (SIGHUP); a no-op without one. */
   reloadEntries(): void;
   /**
@@ -84,6 +87,12 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
     cleanups.push(() => store.stop());
     metrics.observe(store, ca);
 
+    const fileTargets = config.files.map(
+      (target) => new FileTarget({ target, store, clock, logger, random: deps.random, onWrite: (result) => metrics.fileWrites.inc({ result }) }),
+    );
+    cleanups.push(() => fileTargets.forEach((fileTarget) => fileTarget.stop()));
+    await Promise.all(fileTargets.map((fileTarget) => fileTarget.start()));
+
     const peers = new PeerRegistry();
     const resolver = new WorkloadResolver({
       peers,
@@ -128,6 +137,9 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       trustDomain: config.trustDomain,
       adminAddress: admin?.address,
       metrics,
+      fileTargetsSettled: async () => {
+        await Promise.all(fileTargets.map((fileTarget) => fileTarget.settled()));
+      },
       reloadEntries: () => (entries instanceof WatchedEntriesFile ? entries.reload() : undefined),
       async stop() {
         if (stopping) return;

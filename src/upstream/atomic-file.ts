@@ -8,7 +8,24 @@ import path from 'node:path';
  * (a key is never readable by others, not even for a moment), fsynced, renamed over the target,
  * and the directory fsynced so the rename itself survives a crash.
  */
-export async function writeFileAtomic(target: string, data: string | Buffer, mode: number): Promise<void> {
+export async function writeFileAtomic(target: string, data: string | Buffer, mode: number, owner?: { uid: number; gid: number }): Promise<void> {
+  const staged = await stageFile(target, data, mode, owner);
+  await staged.commit();
+}
+
+/** A file written and synced under a temporary name, waiting to be renamed over its target. */
+export interface StagedFile {
+  /** Renames it over the target and syncs the directory. */
+  commit(): Promise<void>;
+  /** Removes the temporary file; harmless after commit. */
+  discard(): Promise<void>;
+}
+
+/**
+ * The first half of an atomic write. Staging several files before committing any lets a caller
+ * replace a set (key + certificate) so that a failure while writing (disk full) changes nothing.
+ */
+export async function stageFile(target: string, data: string | Buffer, mode: number, owner?: { uid: number; gid: number }): Promise<StagedFile> {
   const directory = path.dirname(target);
   const temp = path.join(directory, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temp, 'wx', mode);
@@ -16,16 +33,28 @@ export async function writeFileAtomic(target: string, data: string | Buffer, mod
     try {
       await handle.writeFile(data);
       await handle.chmod(mode); // the umask may have narrowed `mode` at creation
+      // Ownership before the rename, so the reader (nginx's worker uid) can open it the moment it appears.
+      if (owner) await handle.chown(owner.uid, owner.gid);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await rename(temp, target);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
     throw error;
   }
-  await syncDirectory(directory);
+  return {
+    async commit() {
+      try {
+        await rename(temp, target);
+      } catch (error) {
+        await unlink(temp).catch(() => undefined);
+        throw error;
+      }
+      await syncDirectory(directory);
+    },
+    discard: () => unlink(temp).catch(() => undefined),
+  };
 }
 
 async function syncDirectory(directory: string): Promise<void> {

@@ -17,6 +17,7 @@ export async function startTestAgent(overrides: Record<string, unknown>, clock?:
   const socketPath = path.join(dir, 'sock', 'agent.sock');
   // Port 0: every test agent gets its own admin port (several agents run in one process).
   const config = parseConfig({ trustDomain: 'example.org', dataDir: path.join(dir, 'data'), socketPath, admin: { listen: '127.0.0.1:0' }, ...overrides }, { baseDir: dir });
-  const agent = await startAgent(config, { logger: pino({ level: 'silent' }), ...(clock ? { clock } : {}) });
+  // MESHID_TEST_LOG=debug shows the agent's log while debugging a test.
+  const agent = await startAgent(config, { logger: pino({ level: process.env.MESHID_TEST_LOG ?? 'silent' }), ...(clock ? { clock } : {}) });
   return { agent, dir, socketPath };
 }
