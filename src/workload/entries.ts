@@ -27,13 +27,20 @@ export interface EntrySource {
   subscribe(listener: () => void): () => void;
 }
 
+/** Entries held in memory: the config file's `entries`, replaced on a live config reload. */
 export class StaticEntrySource implements EntrySource {
-  constructor(private readonly entries: readonly EntryRule[]) {}
+  private readonly listeners = new Set<() => void>();
+  constructor(private entries: readonly EntryRule[]) {}
   current(): readonly EntryRule[] {
     return this.entries;
   }
-  subscribe(): () => void {
-    return () => undefined;
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  replace(entries: readonly EntryRule[]): void {
+    this.entries = entries;
+    for (const listener of this.listeners) listener();
   }
 }
 

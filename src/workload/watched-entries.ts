@@ -27,6 +27,8 @@ export interface WatchedEntriesOptions {
  */
 export class WatchedEntriesFile implements EntrySource {
   private entries: readonly EntryRule[];
+  private inline: readonly EntryRule[];
+  private fileEntries: readonly EntryRule[];
   private contentHash: string;
   private readonly listeners = new Set<() => void>();
   private watcher: FSWatcher | undefined;
@@ -34,8 +36,9 @@ export class WatchedEntriesFile implements EntrySource {
 
   /** Loads the file once; an invalid file here is a startup error (the caller exits 2). */
   constructor(private readonly options: WatchedEntriesOptions) {
-    const fileEntries = options.load(options.file);
-    this.entries = [...options.inline, ...fileEntries];
+    this.fileEntries = options.load(options.file);
+    this.inline = options.inline;
+    this.entries = [...this.inline, ...this.fileEntries];
     this.contentHash = hashOf(options.file) ?? '';
   }
 
@@ -68,16 +71,16 @@ export class WatchedEntriesFile implements EntrySource {
 
   /** Re-reads the file; public so a SIGHUP can force it. */
   reload(): void {
-    const { file, logger, load, inline, onReload } = this.options;
+    const { file, logger, load, onReload } = this.options;
     const hash = hashOf(file);
     // Events for other files in the directory, or a rewrite with identical content: nothing to do.
     if (hash === this.contentHash) return;
     try {
-      const fileEntries = load(file);
+      this.fileEntries = load(file);
       this.contentHash = hash ?? '';
-      this.entries = [...inline, ...fileEntries];
-      logger.info({ file, entries: fileEntries.length }, 'entries file applied');
-      onReload?.({ result: 'applied', count: fileEntries.length });
+      this.entries = [...this.inline, ...this.fileEntries];
+      logger.info({ file, entries: this.fileEntries.length }, 'entries file applied');
+      onReload?.({ result: 'applied', count: this.fileEntries.length });
     } catch (error) {
       const problems = (error as { problems?: string[] }).problems ?? [(error as Error).message];
       // Remember the bad content so it is reported once, not on every unrelated event.
@@ -86,6 +89,18 @@ export class WatchedEntriesFile implements EntrySource {
       onReload?.({ result: 'invalid', problems });
       return;
     }
+    this.notify();
+  }
+
+  /** The config file's own entries changed (live config reload). */
+  replaceInline(entries: readonly EntryRule[]): void {
+    this.inline = entries;
+    this.entries = [...this.inline, ...this.fileEntries];
+    this.notify();
+  }
+
+  private notify(): void {
+    const { logger } = this.options;
     for (const listener of this.listeners) {
       try {
         listener();
