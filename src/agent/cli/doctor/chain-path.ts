@@ -32,8 +32,9 @@ export function analyseChain(presented: readonly ExaminedCertificate[], bundle: 
     anchor = bundle?.find((trusted) => isSame(trusted, current) || signedBy(current, trusted));
     if (anchor) break;
     const index = unused.findIndex((candidate) => signedBy(current, candidate));
-    const next = unused.splice(index, 1)[0];
-    if (index === -1 || !next) break;
+    if (index === -1) break;
+    const [next] = unused.splice(index, 1);
+    if (!next) break;
     path.push(next);
     current = next;
   }
@@ -46,7 +47,8 @@ export function analyseChain(presented: readonly ExaminedCertificate[], bundle: 
       fix: `reorder the certificate file as: ${path.map(describe).join(', then ')}`,
     });
   }
-  for (const extra of unused) {
+  // Sending the root along is wasteful but common and harmless: not worth a finding.
+  for (const extra of unused.filter((certificate) => !bundle?.some((trusted) => isSame(trusted, certificate)))) {
     findings.push({
       id: 'chain.unused-certificate',
       severity: 'warning',

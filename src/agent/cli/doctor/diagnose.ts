@@ -1,5 +1,5 @@
 import { analyseChain, type TrustVerdict } from './chain-path';
-import { nameOf, subjectOf, type ExaminedCertificate } from './examined-certificate';
+import { isSelfSigned, nameOf, subjectOf, type ExaminedCertificate } from './examined-certificate';
 import { hasErrors, type Finding } from './finding';
 import { keyFileFindings, rsaStrengthFindings, type KeyFile } from './key-checks';
 import { leafRules, signingRules } from './svid-rules';
@@ -62,7 +62,8 @@ export function diagnose(input: DoctorInput): DoctorReport {
   findings.push(...chain.findings);
   const { findings: leafFindings, spiffeId } = leafRules(chain.leaf);
   findings.push(...leafFindings);
-  for (const signing of chain.path.slice(1)) findings.push(...signingRules(signing, spiffeId));
+  // A self-signed root sent along is a trust anchor, not judged as an SVID (see svid-rules.ts).
+  for (const signing of chain.path.slice(1).filter((certificate) => !isSelfSigned(certificate))) findings.push(...signingRules(signing, spiffeId));
   if (input.key) findings.push(...keyFileFindings(input.key, chain.leaf));
 
   const judged = chain.anchor && !chain.path.includes(chain.anchor) ? [...chain.path, chain.anchor] : chain.path;

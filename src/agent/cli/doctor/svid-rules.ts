@@ -6,9 +6,10 @@ import type { Finding } from './finding';
 /**
  * The SPIFFE X509-SVID standard, one finding per broken rule, each citing its section
  * (https://github.com/spiffe/spiffe/blob/main/standards/X509-SVID.md). The leaf is judged as a
- * leaf SVID; every other certificate on the presented path as a signing certificate. Bundle
- * roots are not judged: an operator's root is often a classic `openssl req -x509` CA without
- * keyUsage, which path validation accepts, and it is not an SVID.
+ * leaf SVID; every other certificate on the presented path as a signing certificate, except a
+ * self-signed root. Roots (in the bundle or sent along) are not judged: an operator's root is
+ * often a classic `openssl req -x509` CA without keyUsage, which path validation accepts, and
+ * it is a trust anchor chosen by whoever trusts it, not an SVID.
  *
  * Not enforced: Appendix A's "digitalSignature if and only if leaf". Section 4.3 (the normative
  * text) does not forbid it on signing certificates, and CAs commonly set it to sign OCSP/CRLs.
