@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { runCommand } from './run-command';
 import { apiFetchCommand } from './api-fetch-command';
+import { doctorCommand } from './doctor/doctor-command';
 import { usageError, type Command } from './command';
 
 const TOP_HELP = `meshid — per-node SPIFFE workload identity agent
@@ -9,12 +10,16 @@ Usage:
   meshid run [--config FILE]                  start the agent (embedded defaults without --config)
   meshid api fetch x509 [--socket PATH] [--write DIR]
                                               fetch this process's X.509-SVIDs from a running agent
+  meshid doctor --cert CHAIN [--key KEY] [--bundle BUNDLE] | --connect HOST:PORT
+                                              check an X.509-SVID (files or a live TLS peer): each
+                                              problem with its fix; exit 1 on any error finding
 
 Run "meshid <command> --help" for the options of each command.`;
 
 const COMMANDS: Record<string, Command> = {
   run: runCommand,
   'api fetch x509': apiFetchCommand,
+  doctor: doctorCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
