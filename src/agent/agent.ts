@@ -8,16 +8,17 @@ import { sdsService } from '../sds/sds-service';
 import { AgentMetrics } from '../telemetry/agent-metrics';
 import { StreamTracker } from '../telemetry/stream-tracker';
 import { loadUpstream } from '../upstream/load-upstream';
-import { StaticEntrySource, type EntrySource } from '../workload/entries';
+import { StaticEntrySource } from '../workload/entries';
 import { PeerRegistry } from '../workload/peer-identity';
 import { SocketListener } from '../workload/socket-listener';
 import { WatchedEntriesFile } from '../workload/watched-entries';
 import { workloadApiService } from '../workload/workload-api/workload-api-service';
 import { WorkloadResolver } from '../workload/workload-resolver';
-import { FileTarget } from '../files/file-target';
+import { FileTargets } from '../files/file-targets';
 import { AdminServer } from './admin-server';
 import { createAttestors } from './attestors';
 import type { AgentConfig } from './config/agent-config';
+import { configChanges, type ConfigChanges } from './config/live-keys';
 import { loadEntriesFile } from './config/load';
 import { createGrpcServer } from './grpc-server';
 
@@ -39,6 +40,11 @@ export interface RunningAgent {
   readonly metrics: AgentMetrics;
   /** Resolves when every certificate-file write started so far has finished. */
   fileTargetsSettled(): Promise<void>;
+  /**
+   * Applies a new configuration's live keys (entries, files, logLevel) and says which other keys
+   * changed and need a restart to take effect.
+   */
+  applyConfig(next: AgentConfig): Promise<ConfigChanges>;
   /** Re-reads the entries file now (SIGHUP); a no-op without one. */
   reloadEntries(): void;
   /**
@@ -67,8 +73,10 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
   };
 
   try {
+    let current = config;
     const entries = await openEntries(config, logger, metrics);
     if (entries instanceof WatchedEntriesFile) cleanups.push(() => entries.stop());
+    const replaceInlineEntries = (next: AgentConfig['entries']): void => (entries instanceof WatchedEntriesFile ? entries.replaceInline(next) : entries.replace(next));
 
     const upstream = await loadUpstream(config, new Date(clock.now()));
     const ca = new NodeCa({
@@ -87,11 +95,9 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
     cleanups.push(() => store.stop());
     metrics.observe(store, ca);
 
-    const fileTargets = config.files.map(
-      (target) => new FileTarget({ target, store, clock, logger, random: deps.random, onWrite: (result) => metrics.fileWrites.inc({ result }) }),
-    );
-    cleanups.push(() => fileTargets.forEach((fileTarget) => fileTarget.stop()));
-    await Promise.all(fileTargets.map((fileTarget) => fileTarget.start()));
+    const fileTargets = new FileTargets({ store, clock, logger, random: deps.random, onWrite: (result) => metrics.fileWrites.inc({ result }) });
+    cleanups.push(() => fileTargets.stop());
+    await fileTargets.replace(config.files);
 
     const peers = new PeerRegistry();
     const resolver = new WorkloadResolver({
@@ -137,8 +143,17 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       trustDomain: config.trustDomain,
       adminAddress: admin?.address,
       metrics,
-      fileTargetsSettled: async () => {
-        await Promise.all(fileTargets.map((fileTarget) => fileTarget.settled()));
+      fileTargetsSettled: () => fileTargets.settled(),
+      async applyConfig(next) {
+        const changes = configChanges(current, next);
+        for (const key of changes.live) {
+          if (key === 'logLevel') logger.level = next.logLevel;
+          else if (key === 'entries') replaceInlineEntries(next.entries);
+          else await fileTargets.replace(next.files);
+        }
+        // Keep the start-time values of keys that need a restart, so the next diff still reports them.
+        current = { ...current, ...pick(next, changes.live) };
+        return changes;
       },
       reloadEntries: () => (entries instanceof WatchedEntriesFile ? entries.reload() : undefined),
       async stop() {
@@ -156,7 +171,11 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
   }
 }
 
-async function openEntries(config: AgentConfig, logger: Logger, metrics: AgentMetrics): Promise<EntrySource> {
+function pick<T extends object, K extends keyof T>(value: T, keys: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((key) => [key, value[key]])) as Pick<T, K>;
+}
+
+async function openEntries(config: AgentConfig, logger: Logger, metrics: AgentMetrics): Promise<StaticEntrySource | WatchedEntriesFile> {
   if (config.entriesFile === undefined) return new StaticEntrySource(config.entries);
   const watched = new WatchedEntriesFile({
     file: config.entriesFile,

@@ -1,8 +1,5 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
+import { FileContentWatcher } from '../file-content-watcher';
 import type { EntryRule, EntrySource } from './entries';
 
 export type EntriesReload = { readonly result: 'applied'; readonly count: number } | { readonly result: 'invalid'; readonly problems: readonly string[] };
@@ -20,39 +17,31 @@ export interface WatchedEntriesOptions {
 }
 
 /**
- * Registration entries from a YAML file, re-read when it changes. The file's directory is
- * watched rather than the file: editors that save by writing a new file and renaming it over the
- * old one, and Kubernetes ConfigMap volumes (which swap a `..data` symlink), replace the inode a
- * file watch would hold. A file that fails validation keeps the last good entries in force.
+ * Registration entries from a YAML file, re-read when its content changes (see
+ * FileContentWatcher for how renames and ConfigMap swaps are caught). A file that fails
+ * validation keeps the last good entries in force.
  */
 export class WatchedEntriesFile implements EntrySource {
   private entries: readonly EntryRule[];
   private inline: readonly EntryRule[];
   private fileEntries: readonly EntryRule[];
-  private contentHash: string;
   private readonly listeners = new Set<() => void>();
-  private watcher: FSWatcher | undefined;
-  private debounce: NodeJS.Timeout | undefined;
+  private readonly watcher: FileContentWatcher;
 
   /** Loads the file once; an invalid file here is a startup error (the caller exits 2). */
   constructor(private readonly options: WatchedEntriesOptions) {
     this.fileEntries = options.load(options.file);
     this.inline = options.inline;
     this.entries = [...this.inline, ...this.fileEntries];
-    this.contentHash = hashOf(options.file) ?? '';
+    this.watcher = new FileContentWatcher(options.file, () => this.apply(), options.logger, options.debounceMs);
   }
 
-  async start(): Promise<void> {
-    const directory = path.dirname(this.options.file);
-    this.watcher = watch(directory, { depth: 0, ignoreInitial: true });
-    this.watcher.on('all', () => this.scheduleReload());
-    this.watcher.on('error', (error) => this.options.logger.error({ err: error, file: this.options.file }, 'watching the entries file failed'));
-    await new Promise<void>((resolve) => this.watcher?.once('ready', resolve));
+  start(): Promise<void> {
+    return this.watcher.start();
   }
 
-  async stop(): Promise<void> {
-    clearTimeout(this.debounce);
-    await this.watcher?.close();
+  stop(): Promise<void> {
+    return this.watcher.stop();
   }
 
   current(): readonly EntryRule[] {
@@ -64,32 +53,9 @@ export class WatchedEntriesFile implements EntrySource {
     return () => this.listeners.delete(listener);
   }
 
-  private scheduleReload(): void {
-    clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => this.reload(), this.options.debounceMs ?? 50);
-  }
-
-  /** Re-reads the file; public so a SIGHUP can force it. */
+  /** Re-reads the file if it changed (SIGHUP). */
   reload(): void {
-    const { file, logger, load, onReload } = this.options;
-    const hash = hashOf(file);
-    // Events for other files in the directory, or a rewrite with identical content: nothing to do.
-    if (hash === this.contentHash) return;
-    try {
-      this.fileEntries = load(file);
-      this.contentHash = hash ?? '';
-      this.entries = [...this.inline, ...this.fileEntries];
-      logger.info({ file, entries: this.fileEntries.length }, 'entries file applied');
-      onReload?.({ result: 'applied', count: this.fileEntries.length });
-    } catch (error) {
-      const problems = (error as { problems?: string[] }).problems ?? [(error as Error).message];
-      // Remember the bad content so it is reported once, not on every unrelated event.
-      this.contentHash = hash ?? '';
-      logger.error({ file, problems }, 'entries file invalid; keeping the last good entries');
-      onReload?.({ result: 'invalid', problems });
-      return;
-    }
-    this.notify();
+    this.watcher.check();
   }
 
   /** The config file's own entries changed (live config reload). */
@@ -99,22 +65,29 @@ export class WatchedEntriesFile implements EntrySource {
     this.notify();
   }
 
+  private apply(): void {
+    const { file, logger, load, onReload } = this.options;
+    try {
+      this.fileEntries = load(file);
+    } catch (error) {
+      const problems = (error as { problems?: string[] }).problems ?? [(error as Error).message];
+      logger.error({ file, problems }, 'entries file invalid; keeping the last good entries');
+      onReload?.({ result: 'invalid', problems });
+      return;
+    }
+    this.entries = [...this.inline, ...this.fileEntries];
+    logger.info({ file, entries: this.fileEntries.length }, 'entries file applied');
+    onReload?.({ result: 'applied', count: this.fileEntries.length });
+    this.notify();
+  }
+
   private notify(): void {
-    const { logger } = this.options;
     for (const listener of this.listeners) {
       try {
         listener();
       } catch (error) {
-        logger.error({ err: error }, 'entries change listener failed');
+        this.options.logger.error({ err: error }, 'entries change listener failed');
       }
     }
-  }
-}
-
-function hashOf(file: string): string | undefined {
-  try {
-    return createHash('sha256').update(readFileSync(file)).digest('hex');
-  } catch {
-    return undefined; // missing for a moment during a rename: the next event re-reads it
   }
 }
