@@ -39,7 +39,12 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
 
   const upstream = await loadUpstream(config, new Date(clock.now()));
   const ca = new NodeCa({ upstream, trustDomain: config.trustDomain, caTtlMs: config.ca.ttlMs, leafKeyType: config.svid.keyType, clock, logger, random: deps.random });
-  await ca.start();
+  try {
+    await ca.start();
+  } catch (error) {
+    await upstream.close?.();
+    throw error;
+  }
   const store = new SvidStore({ ca, svidTtlMs: config.svid.ttlMs, clock, logger, random: deps.random });
 
   const peers = new PeerRegistry();
@@ -55,6 +60,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
   } catch (error) {
     ca.stop();
     store.stop();
+    await upstream.close?.();
     throw error;
   }
   logger.info({ socketPath: config.socketPath, trustDomain: config.trustDomain, upstream: upstream.name }, 'meshid agent serving');
@@ -68,6 +74,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       server.forceShutdown();
       ca.stop();
       store.stop();
+      await upstream.close?.();
     },
   };
 }
