@@ -79,6 +79,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
     const replaceInlineEntries = (next: AgentConfig['entries']): void => (entries instanceof WatchedEntriesFile ? entries.replaceInline(next) : entries.replace(next));
 
     const upstream = await loadUpstream(config, new Date(clock.now()));
+    cleanups.push(() => upstream.close?.()); // releases an HSM session
     const ca = new NodeCa({
       upstream,
       trustDomain: config.trustDomain,

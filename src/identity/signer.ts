@@ -17,28 +17,36 @@ const ECDSA_SHA384 = sequence(oid('1.2.840.10045.4.3.3'));
 // RFC 4055 §5 / RFC 5280 §4.1.1.2: PKCS#1 v1.5 identifiers carry NULL parameters.
 const RSA_SHA256 = sequence(oid('1.2.840.113549.1.1.11'), NULL);
 
+export interface SignatureAlgorithm {
+  /** DER AlgorithmIdentifier (CertificateSigner.signatureAlgorithmDer). */
+  readonly algorithmDer: Buffer;
+  /** Node's name of the digest the signature is made over. */
+  readonly digest: 'sha256' | 'sha384';
+}
+
 /**
- * The digest matches the curve's strength for EC keys (RFC 5480 §4); RSA uses SHA-256 at any
- * size, the choice every TLS stack accepts. Node returns ECDSA signatures DER-encoded
- * (Ecdsa-Sig-Value, RFC 3279 §2.2.3), which is what the certificate's BIT STRING carries.
+ * The signature algorithm meshid uses with a key (private, or the public half of one held
+ * elsewhere, such as in an HSM). The digest matches the curve's strength for EC keys
+ * (RFC 5480 §4); RSA uses SHA-256 at any size, the choice every TLS stack accepts.
+ */
+export function signatureAlgorithmFor(key: KeyObject): SignatureAlgorithm {
+  const details = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1') return { algorithmDer: ECDSA_SHA256, digest: 'sha256' };
+  if (key.asymmetricKeyType === 'ec' && details?.namedCurve === 'secp384r1') return { algorithmDer: ECDSA_SHA384, digest: 'sha384' };
+  if (key.asymmetricKeyType === 'rsa') return { algorithmDer: RSA_SHA256, digest: 'sha256' };
+  const kind = [key.asymmetricKeyType ?? 'unknown', details?.namedCurve].filter(Boolean).join(' ');
+  throw new MeshidError('UPSTREAM', `unsupported CA key type ${kind}: use EC P-256, EC P-384 or RSA`);
+}
+
+/**
+ * Node returns ECDSA signatures DER-encoded (Ecdsa-Sig-Value, RFC 3279 §2.2.3), which is what
+ * the certificate's BIT STRING carries.
  */
 export function keyObjectSigner(privateKey: KeyObject): CertificateSigner {
   if (privateKey.type !== 'private') throw new MeshidError('UPSTREAM', `a signer needs a private key, got a ${privateKey.type} key`);
-  const details = privateKey.asymmetricKeyDetails;
-  let algorithm: Buffer;
-  let digest: string;
-  if (privateKey.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1') {
-    [algorithm, digest] = [ECDSA_SHA256, 'sha256'];
-  } else if (privateKey.asymmetricKeyType === 'ec' && details?.namedCurve === 'secp384r1') {
-    [algorithm, digest] = [ECDSA_SHA384, 'sha384'];
-  } else if (privateKey.asymmetricKeyType === 'rsa') {
-    [algorithm, digest] = [RSA_SHA256, 'sha256'];
-  } else {
-    const kind = [privateKey.asymmetricKeyType ?? 'unknown', details?.namedCurve].filter(Boolean).join(' ');
-    throw new MeshidError('UPSTREAM', `unsupported CA key type ${kind}: use EC P-256, EC P-384 or RSA`);
-  }
+  const { algorithmDer, digest } = signatureAlgorithmFor(privateKey);
   return {
-    signatureAlgorithmDer: algorithm,
+    signatureAlgorithmDer: algorithmDer,
     // Derived once: createPublicKey takes the public half of a private KeyObject.
     publicKeySpkiDer: createPublicKey(privateKey).export({ type: 'spki', format: 'der' }),
     // The callback form runs on the libuv thread pool, so signing storms use every core.

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { AgentConfig } from '../agent/config/agent-config';
 import { loadDiskUpstream } from './disk-upstream';
+import { loadPkcs11Upstream } from './pkcs11-upstream';
 import { loadSelfSignedUpstream } from './self-signed-upstream';
 import type { UpstreamAuthority } from './upstream-authority';
 
@@ -14,6 +15,8 @@ export function loadUpstream(config: AgentConfig, now: Date): Promise<UpstreamAu
       return loadSelfSignedUpstream({ dataDir: config.dataDir, trustDomain: config.trustDomain, dataDirMode: dataDirMode(config) }, now);
     case 'disk':
       return loadDiskUpstream(config.upstream, now);
+    case 'pkcs11':
+      return loadPkcs11Upstream(config.upstream, now);
   }
 }
 

@@ -2,7 +2,7 @@ import type { CertificateSigner } from '../identity/signer';
 
 /** The CA above the node: signs meshid's node intermediate and defines the trust bundle. */
 export interface UpstreamAuthority {
-  /** 'self-signed' | 'disk'; prefixes its errors: `upstream(disk): …`. */
+  /** 'self-signed' | 'disk' | 'pkcs11'; prefixes its errors: `upstream(disk): …`. */
   readonly name: string;
   /** The certificate whose key signs the node intermediate. */
   readonly signingCertificateDer: Buffer;
@@ -11,4 +11,6 @@ export interface UpstreamAuthority {
   readonly upstreamIntermediatesDer: readonly Buffer[];
   /** The trust bundle. */
   readonly rootsDer: readonly Buffer[];
+  /** Releases what the upstream holds open (an HSM session); the agent calls it when it stops. */
+  close?(): Promise<void>;
 }

@@ -12,7 +12,20 @@ export interface EntryConfig {
 
 export type UpstreamConfig =
   | { readonly type: 'self-signed' }
-  | { readonly type: 'disk'; readonly certFile: string; readonly keyFile: string; readonly keyPassphraseFile?: string; readonly bundleFile?: string };
+  | { readonly type: 'disk'; readonly certFile: string; readonly keyFile: string; readonly keyPassphraseFile?: string; readonly bundleFile?: string }
+  | Pkcs11UpstreamConfig;
+
+/** The CA key is in an HSM reached through a PKCS#11 module; exactly one of tokenLabel and slot (a slot ID). */
+export interface Pkcs11UpstreamConfig {
+  readonly type: 'pkcs11';
+  readonly module: string;
+  readonly tokenLabel?: string;
+  readonly slot?: number;
+  readonly keyLabel: string;
+  readonly pinFile: string;
+  readonly certFile: string;
+  readonly bundleFile?: string;
+}
 
 export interface FileTargetConfig {
   readonly spiffeId: string;

@@ -76,6 +76,19 @@ function build(raw: RawConfig, baseDir: string): AgentConfig {
       ...(bundleFile !== undefined ? { bundleFile: resolve(bundleFile) } : {}),
     };
   }
+  if (raw.upstream.type === 'pkcs11') {
+    const { module, tokenLabel, slot, keyLabel, pinFile, certFile, bundleFile } = raw.upstream;
+    upstream = {
+      type: 'pkcs11',
+      module: resolve(module),
+      ...(tokenLabel !== undefined ? { tokenLabel } : {}),
+      ...(slot !== undefined ? { slot } : {}),
+      keyLabel,
+      pinFile: resolve(pinFile),
+      certFile: resolve(certFile),
+      ...(bundleFile !== undefined ? { bundleFile: resolve(bundleFile) } : {}),
+    };
+  }
   return {
     trustDomain: raw.trustDomain,
     dataDir: resolve(raw.dataDir),

@@ -115,9 +115,28 @@ const attestorsSchema = mapping({
 });
 
 const diskFile = text('is required when upstream.type is "disk"');
+
+function pkcs11UpstreamSchema() {
+  const requiredText = text('is required when upstream.type is "pkcs11"');
+  return mapping({
+    type: z.literal('pkcs11'),
+    module: requiredText,
+    tokenLabel: text().optional(),
+    slot: z.number({ error: (issue) => `must be a slot ID (a number), got ${describeValue(issue.input)}` }).int({ error: 'must be a whole number' }).min(0, { error: 'must not be negative' }).optional(),
+    keyLabel: requiredText,
+    pinFile: requiredText,
+    certFile: requiredText,
+    bundleFile: text().optional(),
+  }).superRefine((value, ctx) => {
+    if ((value.tokenLabel === undefined) === (value.slot === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'set exactly one of tokenLabel and slot to choose the token', path: [] });
+    }
+  });
+}
 const upstreamSchema = z.discriminatedUnion('type', [
   mapping({ type: z.literal('self-signed') }),
   mapping({ type: z.literal('disk'), certFile: diskFile, keyFile: diskFile, keyPassphraseFile: text().optional(), bundleFile: text().optional() }),
+  pkcs11UpstreamSchema(),
 ]);
 
 const duration = (minMs = 0) => ruled((value) => durationProblem(value, minMs), 'a duration such as "30s", "10m" or "1h30m"');
