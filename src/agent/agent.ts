@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import pino from 'pino';
+import { JwtAuthority } from '../jwt/jwt-authority';
 import { NodeCa } from '../rotation/node-ca';
 import { systemClock, type Clock } from '../rotation/clock';
 import { SvidStore } from '../rotation/svid-store';
@@ -41,11 +42,19 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
   const ca = new NodeCa({ upstream, trustDomain: config.trustDomain, caTtlMs: config.ca.ttlMs, leafKeyType: config.svid.keyType, clock, logger, random: deps.random });
   await ca.start();
   const store = new SvidStore({ ca, svidTtlMs: config.svid.ttlMs, clock, logger, random: deps.random });
+  const jwt = new JwtAuthority({ trustDomain: config.trustDomain, algorithm: config.jwt.algorithm, jwtTtlMs: config.jwt.ttlMs, keyTtlMs: config.jwt.keyTtlMs, clock, logger, random: deps.random });
+  try {
+    await jwt.start();
+  } catch (error) {
+    ca.stop();
+    store.stop();
+    throw error;
+  }
 
   const peers = new PeerRegistry();
   const resolver = new WorkloadResolver({ peers, attestors: [new UnixAttestor({ procRoot })], entries: new StaticEntrySource(config.entries), procRoot, logger });
   const { server, injector } = createGrpcServer({
-    workloadApi: workloadApiService({ resolver, store, logger }),
+    workloadApi: workloadApiService({ resolver, store, jwt, logger }),
     sds: sdsService({ resolver, store, trustDomain: config.trustDomain, logger }),
   });
 
@@ -55,6 +64,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
   } catch (error) {
     ca.stop();
     store.stop();
+    jwt.stop();
     throw error;
   }
   logger.info({ socketPath: config.socketPath, trustDomain: config.trustDomain, upstream: upstream.name }, 'meshid agent serving');
@@ -68,6 +78,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       server.forceShutdown();
       ca.stop();
       store.stop();
+      jwt.stop();
     },
   };
 }

@@ -69,6 +69,7 @@ function build(raw: RawConfig, baseDir: string): AgentConfig {
     // The schema accepted both durations, so they parse.
     svid: { ttlMs: parseDuration(raw.svid.ttl) ?? 0, keyType: raw.svid.keyType },
     ca: { ttlMs: parseDuration(raw.ca.ttl) ?? 0 },
+    jwt: { ttlMs: parseDuration(raw.jwt.ttl) ?? 0, algorithm: raw.jwt.algorithm, keyTtlMs: parseDuration(raw.jwt.keyTtl) ?? 0 },
     entries: raw.entries.map((entry) => ({
       spiffeId: entry.spiffeId,
       selectors: [...entry.selectors],

@@ -1,16 +1,19 @@
 import type { ServerWritableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import type { JwtAuthority } from '../../jwt/jwt-authority';
 import { LatestValuePusher, type Rendered } from '../../rotation/latest-value-pusher';
 import type { StoreChange, SvidStore } from '../../rotation/svid-store';
 import { toServiceError } from '../grpc-status';
 import type { ResolvedWorkload, WorkloadResolver } from '../workload-resolver';
 import { bundleDer, chainDer, trustDomainId } from './bundle-bytes';
+import { jwtHandlers } from './jwt-handlers';
 import type { X509BundlesResponse, X509SvidResponse } from './messages';
 import { requireSecurityHeader } from './security-header';
 
 export interface WorkloadApiDependencies {
   readonly resolver: WorkloadResolver;
   readonly store: SvidStore;
+  readonly jwt: JwtAuthority;
   readonly logger: Logger;
 }
 
@@ -82,6 +85,7 @@ export function workloadApiService(deps: WorkloadApiDependencies): UntypedServic
       change.kind === 'bundle' || workload.entries.some((entry) => entry.spiffeId === change.spiffeId),
     ),
     FetchX509Bundles: stream(renderBundles, (_workload, change) => change.kind === 'bundle'),
+    ...jwtHandlers({ resolver: deps.resolver, jwt: deps.jwt, logger: deps.logger }),
   };
 }
 
