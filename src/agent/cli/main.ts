@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 import { runCommand } from './run-command';
 import { apiFetchCommand } from './api-fetch-command';
+import { apiFetchJwtCommand } from './api-fetch-jwt-command';
+import { apiValidateJwtCommand } from './api-validate-jwt-command';
+import { apiWatchCommand } from './api-watch-command';
+import { healthcheckCommand } from './healthcheck-command';
 import { usageError, type Command } from './command';
 
 const TOP_HELP = `meshid — per-node SPIFFE workload identity agent
@@ -9,12 +13,23 @@ Usage:
   meshid run [--config FILE]                  start the agent (embedded defaults without --config)
   meshid api fetch x509 [--socket PATH] [--write DIR]
                                               fetch this process's X.509-SVIDs from a running agent
+  meshid api fetch jwt --audience AUD [--spiffe-id ID] [--output json]
+                                              fetch JWT-SVIDs for this process
+  meshid api validate jwt --audience AUD --svid TOKEN [--output json]
+                                              have the agent validate a JWT-SVID
+  meshid api watch [--output json]            print every X.509-SVID update until interrupted
+  meshid healthcheck [--socket PATH] [--timeout 5s]
+                                              exit 0 if the agent serves bundles, 1 if not
 
 Run "meshid <command> --help" for the options of each command.`;
 
 const COMMANDS: Record<string, Command> = {
   run: runCommand,
   'api fetch x509': apiFetchCommand,
+  'api fetch jwt': apiFetchJwtCommand,
+  'api validate jwt': apiValidateJwtCommand,
+  'api watch': apiWatchCommand,
+  healthcheck: healthcheckCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
