@@ -47,6 +47,19 @@ test('a well-formed token: the SPIFFE ID and every claim come back', async () =>
   assert.equal((await validate(await sign(claims(), { key: rsa.privateKey, alg: 'RS256', kid: rsaKey.kid }))).spiffeId, 'spiffe://example.org/web');
 });
 
+test('without a kid (optional, JWT-SVID spec §2.2) each bundle key of the header\'s algorithm is tried', async () => {
+  // Two ES256 keys, as during a rotation: a token from either verifies without naming its key.
+  const second = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const rotating: JwtBundle = { ...bundle, keys: [ecKey, bundleKey(second.publicKey, 'ES256'), rsaKey] };
+  for (const key of [ec.privateKey, second.privateKey]) {
+    const token = await sign(claims(), { key, kid: undefined });
+    assert.equal((await validateJwtSvid(token, 'vault', { bundle: rotating, nowMs: NOW_S * 1000, jose })).spiffeId, 'spiffe://example.org/web');
+  }
+  // An expired token is reported as expired, not as a signature failure of the other key.
+  const expired = await sign(claims(), { key: second.privateKey, kid: undefined });
+  await assert.rejects(validateJwtSvid(expired, 'vault', { bundle: rotating, nowMs: (NOW_S + 600) * 1000, jose }), /token has expired/);
+});
+
 test('garbled tokens', async () => {
   const header = Buffer.from(JSON.stringify({ alg: 'ES256', kid: ecKey.kid })).toString('base64url');
   const validToken = await sign(claims());
@@ -72,11 +85,12 @@ test('audience, expiry and not-before', async () => {
   await assertRejected(await sign(claims({ aud: undefined })), /"aud"/);
 });
 
-test('keys and algorithms: foreign key, unknown kid, no kid, alg mismatch, none, HS256', async () => {
+test('keys and algorithms: foreign key, unknown kid, foreign key without kid, alg mismatch, none, HS256', async () => {
   const foreign = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   await assertRejected(await sign(claims(), { key: foreign.privateKey }), /signature does not verify/);
   await assertRejected(await sign(claims(), { key: foreign.privateKey, kid: bundleKey(foreign.publicKey, 'ES256').kid }), /not in the example\.org JWT bundle/);
-  await assertRejected(await sign(claims(), { kid: undefined }), /no "kid"/);
+  await assertRejected(await sign(claims(), { key: foreign.privateKey, kid: undefined }), /signature does not verify/);
+  await assertRejected(await sign(claims(), { key: rsa.privateKey, alg: 'PS256', kid: undefined }), /no key of the example\.org JWT bundle uses "alg" PS256/);
   await assertRejected(await sign(claims(), { key: rsa.privateKey, alg: 'PS256', kid: rsaKey.kid }), /"alg" PS256 does not match key .*RS256/);
   await assertRejected(new jose.UnsecuredJWT(claims()).encode(), /algorithm not allowed/);
   await assertRejected(await new jose.SignJWT(claims()).setProtectedHeader({ alg: 'HS256', kid: ecKey.kid }).sign(Buffer.alloc(32, 1)), /algorithm not allowed/);
