@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import pino from 'pino';
 import { MeshidError } from '../errors';
+import { JwtAuthority } from '../jwt/jwt-authority';
 import { NodeCa } from '../rotation/node-ca';
 import { systemClock, type Clock } from '../rotation/clock';
 import { SvidStore } from '../rotation/svid-store';
@@ -95,6 +96,9 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
     const store = new SvidStore({ ca, svidTtlMs: config.svid.ttlMs, clock, logger, random: deps.random, onIssued: (_id, kind) => metrics.svidsIssued.inc({ kind }) });
     cleanups.push(() => store.stop());
     metrics.observe(store, ca);
+    const jwt = new JwtAuthority({ trustDomain: config.trustDomain, algorithm: config.jwt.algorithm, jwtTtlMs: config.jwt.ttlMs, keyTtlMs: config.jwt.keyTtlMs, clock, logger, random: deps.random });
+    await jwt.start();
+    cleanups.push(() => jwt.stop());
 
     const fileTargets = new FileTargets({ store, clock, logger, random: deps.random, onWrite: (result) => metrics.fileWrites.inc({ result }) });
     cleanups.push(() => fileTargets.stop());
@@ -111,7 +115,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       onAttestorResult: (attestor, result) => metrics.attestations.inc({ attestor, result }),
     });
     const { server, injector } = createGrpcServer({
-      workloadApi: workloadApiService({ resolver, store, logger, streams, metrics }),
+      workloadApi: workloadApiService({ resolver, store, jwt, logger, streams, metrics }),
       sds: sdsService({ resolver, store, trustDomain: config.trustDomain, logger }),
     });
     cleanups.push(() => server.forceShutdown());

@@ -21,10 +21,52 @@ export interface X509BundlesResponse {
   bundles: Record<string, Buffer>;
 }
 
+export interface JwtSvidResponse {
+  svids: { spiffe_id: string; svid: string; hint: string }[];
+}
+export interface JwtBundlesResponse {
+  bundles: Record<string, Buffer>;
+}
+/** google.protobuf.Struct as decoded without `oneofs`: each Value has exactly its set member. */
+export interface StructMessage {
+  fields: Record<string, Record<string, unknown>>;
+}
+export interface ValidateJwtSvidResponse {
+  spiffe_id: string;
+  claims: StructMessage | null;
+}
+
+type Unary<Req, Res> = (request: Req, metadata: grpc.Metadata, callback: (error: grpc.ServiceError | null, response?: Res) => void) => grpc.ClientUnaryCall;
+
 type Client = grpc.Client & {
   FetchX509SVID(request: object, metadata: grpc.Metadata): grpc.ClientReadableStream<X509SvidResponse>;
   FetchX509Bundles(request: object, metadata: grpc.Metadata): grpc.ClientReadableStream<X509BundlesResponse>;
+  FetchJWTSVID: Unary<{ audience?: string[]; spiffe_id?: string }, JwtSvidResponse>;
+  FetchJWTBundles(request: object, metadata: grpc.Metadata): grpc.ClientReadableStream<JwtBundlesResponse>;
+  ValidateJWTSVID: Unary<{ audience?: string; svid?: string }, ValidateJwtSvidResponse>;
 };
+
+/** A unary call as a promise; rejects with the ServiceError. */
+export function callUnary<Req, Res>(method: Unary<Req, Res>, client: Client, request: Req, metadata: grpc.Metadata): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    method.call(client, request, metadata, (error, response) => (error || !response ? reject(error ?? new Error('no response')) : resolve(response)));
+  });
+}
+
+/** Struct → plain JSON, written from the protobuf well-known type's definition. */
+export function structToJson(struct: StructMessage | null | undefined): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(struct?.fields ?? {}).map(([name, value]) => [name, valueToJson(value)]));
+}
+
+function valueToJson(value: Record<string, unknown>): unknown {
+  if ('stringValue' in value) return value.stringValue;
+  if ('numberValue' in value) return value.numberValue;
+  if ('boolValue' in value) return value.boolValue;
+  if ('structValue' in value) return structToJson(value.structValue as StructMessage);
+  if ('listValue' in value) return ((value.listValue as { values?: Record<string, unknown>[] }).values ?? []).map(valueToJson);
+  if ('nullValue' in value) return null;
+  throw new Error(`a Value with no kind set: ${JSON.stringify(value)}`);
+}
 
 export function workloadClient(socketPath: string): Client {
   const definition = protoLoader.loadSync(PROTO, { keepCase: true, defaults: true });

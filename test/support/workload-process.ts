@@ -29,16 +29,22 @@ export interface WorkloadResult {
   details?: string;
   svids?: WorkloadSvid[];
   bundles?: Record<string, string>;
+  jwtSvids?: { spiffeId: string; svid: string; hint: string }[];
+  /** Trust domain ID → JWKS document (JSON text). */
+  jwtBundles?: Record<string, string>;
+  validated?: { spiffeId: string; claims: Record<string, unknown> };
 }
 
 export interface WorkloadCall {
-  rpc?: 'svid' | 'bundles';
+  rpc?: 'svid' | 'bundles' | 'jwt' | 'jwt-bundles' | 'validate';
   header?: boolean;
+  /** The request message, for the unary JWT calls. */
+  request?: object;
 }
 
 /** Runs a real workload process under `uid` (gid = uid) and returns what it got from the agent. */
 export async function fetchAs(uid: number, socketPath: string, call: WorkloadCall = {}): Promise<WorkloadResult> {
-  const args = [CLIENT_MAIN, socketPath, call.rpc ?? 'svid', call.header === false ? 'noheader' : 'header'];
+  const args = [CLIENT_MAIN, socketPath, call.rpc ?? 'svid', call.header === false ? 'noheader' : 'header', JSON.stringify(call.request ?? {})];
   const { stdout } = await run(process.execPath, args, { uid, gid: uid, timeout: CHILD_TIMEOUT_MS });
   return JSON.parse(stdout) as WorkloadResult;
 }

@@ -2,6 +2,10 @@
 import { runCommand } from './run-command';
 import { apiFetchCommand } from './api-fetch-command';
 import { doctorCommand } from './doctor/doctor-command';
+import { apiFetchJwtCommand } from './api-fetch-jwt-command';
+import { apiValidateJwtCommand } from './api-validate-jwt-command';
+import { apiWatchCommand } from './api-watch-command';
+import { healthcheckCommand } from './healthcheck-command';
 import { usageError, type Command } from './command';
 
 const TOP_HELP = `meshid — per-node SPIFFE workload identity agent
@@ -13,6 +17,13 @@ Usage:
   meshid doctor --cert CHAIN [--key KEY] [--bundle BUNDLE] | --connect HOST:PORT
                                               check an X.509-SVID (files or a live TLS peer): each
                                               problem with its fix; exit 1 on any error finding
+  meshid api fetch jwt --audience AUD [--spiffe-id ID] [--output json]
+                                              fetch JWT-SVIDs for this process
+  meshid api validate jwt --audience AUD --svid TOKEN [--output json]
+                                              have the agent validate a JWT-SVID
+  meshid api watch [--output json]            print every X.509-SVID update until interrupted
+  meshid healthcheck [--socket PATH] [--timeout 5s]
+                                              exit 0 if the agent serves bundles, 1 if not
 
 Run "meshid <command> --help" for the options of each command.`;
 
@@ -20,6 +31,10 @@ const COMMANDS: Record<string, Command> = {
   run: runCommand,
   'api fetch x509': apiFetchCommand,
   doctor: doctorCommand,
+  'api fetch jwt': apiFetchJwtCommand,
+  'api validate jwt': apiValidateJwtCommand,
+  'api watch': apiWatchCommand,
+  healthcheck: healthcheckCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

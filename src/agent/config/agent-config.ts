@@ -1,4 +1,5 @@
 import type { KeyType } from '../../identity/key-type';
+import type { JwtAlgorithm } from '../../jwt/jwt-algorithm';
 
 /** The validated, frozen configuration every component reads. Durations are in milliseconds. */
 export interface EntryConfig {
@@ -68,6 +69,8 @@ export interface AgentConfig {
   readonly upstream: UpstreamConfig;
   readonly svid: { readonly ttlMs: number; readonly keyType: KeyType };
   readonly ca: { readonly ttlMs: number };
+  /** JWT-SVIDs: token lifetime, signing algorithm, and how long each signing key signs. */
+  readonly jwt: { readonly ttlMs: number; readonly algorithm: JwtAlgorithm; readonly keyTtlMs: number };
   readonly entries: readonly EntryConfig[];
   /** A YAML list of entries, watched; its entries apply after the inline ones. */
   readonly entriesFile?: string;

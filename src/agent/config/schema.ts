@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { KEY_TYPES } from '../../identity/key-type';
 import { validateTrustDomain } from '../../identity/spiffe-id';
+import { JWT_ALGORITHMS } from '../../jwt/jwt-algorithm';
 import { formatDuration, parseDuration } from './duration';
 import { dnsNameProblem, listenAddressProblem, selectorProblem, templateProblem, workloadSpiffeIdProblem } from './field-rules';
 
@@ -23,10 +24,17 @@ export const DEFAULTS = {
   serviceAccountCaFile: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
   dockerSocket: '/var/run/docker.sock',
   maxHashBytes: 256 * 1024 * 1024,
+  jwtTtl: '5m',
+  jwtAlgorithm: 'ES256',
+  jwtKeyTtl: '24h',
 } as const;
 
 /** The shortest SVID lifetime accepted: below it rotation (at half life) would be mostly overhead. */
 export const MIN_SVID_TTL_MS = 10_000;
+
+/** JWT-SVIDs shorter than this would expire in flight; JWT keys shorter than this rotate needlessly often. */
+export const MIN_JWT_TTL_MS = 10_000;
+export const MIN_JWT_KEY_TTL_MS = 60_000;
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 
@@ -161,6 +169,11 @@ export const configSchema = mapping({
     keyType: oneOf(KEY_TYPES).default(DEFAULTS.keyType),
   }).default({ ttl: DEFAULTS.svidTtl, keyType: DEFAULTS.keyType }),
   ca: mapping({ ttl: fieldSchemas.caTtl }).default({ ttl: DEFAULTS.caTtl }),
+  jwt: mapping({
+    ttl: duration(MIN_JWT_TTL_MS).default(DEFAULTS.jwtTtl),
+    algorithm: oneOf(JWT_ALGORITHMS).default(DEFAULTS.jwtAlgorithm),
+    keyTtl: duration(MIN_JWT_KEY_TTL_MS).default(DEFAULTS.jwtKeyTtl),
+  }).default({ ttl: DEFAULTS.jwtTtl, algorithm: DEFAULTS.jwtAlgorithm, keyTtl: DEFAULTS.jwtKeyTtl }),
   entries: list(entrySchema).default([]),
   entriesFile: text().optional(),
   attestors: attestorsSchema.default({ unix: { hashBinaries: true, maxHashBytes: DEFAULTS.maxHashBytes } }),

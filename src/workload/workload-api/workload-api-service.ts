@@ -1,5 +1,6 @@
 import type { ServerWritableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import type { JwtAuthority } from '../../jwt/jwt-authority';
 import { LatestValuePusher, type Rendered } from '../../rotation/latest-value-pusher';
 import type { StoreChange, SvidStore } from '../../rotation/svid-store';
 import { toServiceError } from '../grpc-status';
@@ -8,12 +9,14 @@ import type { StreamTracker } from '../../telemetry/stream-tracker';
 import type { RegistrationEntry } from '../entries';
 import type { ResolvedWorkload, WorkloadResolver } from '../workload-resolver';
 import { bundleDer, chainDer, trustDomainId } from './bundle-bytes';
+import { jwtHandlers } from './jwt-handlers';
 import type { X509BundlesResponse, X509SvidResponse } from './messages';
 import { requireSecurityHeader } from './security-header';
 
 export interface WorkloadApiDependencies {
   readonly resolver: WorkloadResolver;
   readonly store: SvidStore;
+  readonly jwt: JwtAuthority;
   readonly logger: Logger;
   readonly streams?: StreamTracker;
   readonly metrics?: AgentMetrics;
@@ -114,6 +117,7 @@ export function workloadApiService(deps: WorkloadApiDependencies): UntypedServic
       change.kind === 'bundle' || workload.entries.some((entry) => entry.spiffeId === change.spiffeId),
     ),
     FetchX509Bundles: stream('workload_x509_bundles', renderBundles, (_workload, change) => change.kind === 'bundle'),
+    ...jwtHandlers({ resolver: deps.resolver, jwt: deps.jwt, logger: deps.logger }),
   };
 }
 
