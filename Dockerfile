@@ -14,10 +14,9 @@ WORKDIR /app
 COPY package.json package-lock.json binding.gyp ./
 COPY src/native ./src/native
 RUN npm ci
+# Only src/ is compiled here: tsconfig.json also includes test/ and bench/, which are not sent.
 COPY tsconfig.json ./
 COPY src ./src
-COPY test ./test
-COPY bench ./bench
 COPY proto ./proto
 RUN npm run build --silent \
  && npm prune --omit=dev
