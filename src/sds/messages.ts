@@ -6,11 +6,14 @@ export interface AnyMessage {
   value: Buffer;
 }
 
-/** google.protobuf.Value with proto-loader's `oneofs: true`: `kind` names the field that is set. */
+/**
+ * google.protobuf.Value as proto-loader decodes it: protobufjs bundles the well-known types with
+ * camelCase field names (keepCase does not apply to them), and `kind` names the field that is set.
+ */
 export interface StructValue {
   kind?: string;
-  bool_value?: boolean;
-  string_value?: string;
+  boolValue?: boolean;
+  stringValue?: string;
 }
 
 export interface EnvoyNode {

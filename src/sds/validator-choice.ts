@@ -36,7 +36,7 @@ export function validatorFormFor(node: EnvoyNode | null | undefined): ValidatorF
  */
 function optsOut(value: StructValue | undefined): boolean {
   if (!value) return false;
-  if (value.kind === 'bool_value') return value.bool_value === true;
-  if (value.kind === 'string_value') return ['true', 't', '1'].includes((value.string_value ?? '').toLowerCase());
+  if (value.kind === 'boolValue') return value.boolValue === true;
+  if (value.kind === 'stringValue') return ['true', 't', '1'].includes((value.stringValue ?? '').toLowerCase());
   return false;
 }

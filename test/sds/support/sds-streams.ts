@@ -53,7 +53,8 @@ export interface NodeOptions {
 export function envoyNode(options: NodeOptions = {}): object {
   const fields: Record<string, object> = {};
   for (const [key, value] of Object.entries(options.metadata ?? {})) {
-    fields[key] = typeof value === 'boolean' ? { bool_value: value } : { string_value: value };
+    // protobufjs bundles google.protobuf.Value with camelCase names, whatever keepCase says.
+    fields[key] = typeof value === 'boolean' ? { boolValue: value } : { stringValue: value };
   }
   return {
     id: 'sidecar~10.0.0.1~web.default~default.svc.cluster.local',
