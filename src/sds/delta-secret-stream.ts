@@ -2,11 +2,12 @@ import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { LatestValuePusher, type Rendered } from '../rotation/latest-value-pusher';
 import type { StoreChange, SvidStore } from '../rotation/svid-store';
-import type { ResolvedWorkload } from '../workload/workload-resolver';
+import { isMeshidError } from '../errors';
+import type { RegistrationEntry } from '../workload/entries';
 import { SECRET_TYPE_URL, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse } from './messages';
 import { contentVersion, renderSecret, type RenderedSecret } from './render-secrets';
 import { quoteName, resolveSecretName, WILDCARD, type SecretSource } from './secret-names';
-import { requireSecretTypeUrl, sourceAffectedBy } from './stream-rules';
+import { requireSecretTypeUrl, sameSource, sourceAffectedBy } from './stream-rules';
 import { validatorFormFor, type ValidatorForm } from './validator-choice';
 
 /** What one delta response carries, before it gets its nonce. */
@@ -28,8 +29,10 @@ const MAX_UNANSWERED = 32;
  *   current version differs from the one the client holds (sent on this stream, or declared in
  *   initial_resource_versions on the first request); subscribing again to a name resends it;
  * - a subscribed name that does not exist (another trust domain's bundle, or a name meaning
- *   nothing to meshid) is answered once in removed_resources; a SPIFFE ID the caller does not
- *   hold ends the stream with PERMISSION_DENIED, as in state of the world;
+ *   nothing to meshid) is answered once in removed_resources; subscribing to a SPIFFE ID the
+ *   caller does not hold ends the stream with PERMISSION_DENIED, as in state of the world;
+ * - a name withdrawn while subscribed (the registration no longer grants it) is answered in
+ *   removed_resources and stays subscribed: if it is granted again, it is sent again;
  * - ACK / NACK refer to a response by its nonce; a NACK is logged with the names and versions it
  *   rejected, and those versions are not sent again (only a newer version is);
  * - the wildcard ("*", or a first request subscribing to nothing) selects no secret (WILDCARD);
@@ -56,7 +59,7 @@ export class DeltaSecretStream {
 
   constructor(
     stream: Writable,
-    private readonly workload: ResolvedWorkload,
+    private entries: readonly RegistrationEntry[],
     private readonly store: SvidStore,
     private readonly trustDomain: string,
     private readonly logger: Logger,
@@ -88,8 +91,31 @@ export class DeltaSecretStream {
     if (subscribed || unsubscribed) this.pusher.notify();
   }
 
+  /** The registration changed: re-resolve every subscribed name against the caller's new entries. */
+  updateEntries(entries: readonly RegistrationEntry[]): void {
+    this.entries = entries;
+    let changed = false;
+    for (const [name, previous] of this.subscribed) {
+      const next = this.resolveOrWithdraw(name);
+      if (!sameSource(previous, next)) {
+        this.subscribed.set(name, next);
+        changed = true;
+      }
+    }
+    if (changed) this.pusher.notify();
+  }
+
   close(): void {
     this.pusher.close();
+  }
+
+  private resolveOrWithdraw(name: string): SecretSource | undefined {
+    try {
+      return resolveSecretName(name, this.entries, this.trustDomain);
+    } catch (error) {
+      if (isMeshidError(error, 'NO_IDENTITY')) return undefined; // withdrawn, not refused: it was granted when subscribed
+      throw error;
+    }
   }
 
   private acknowledge(request: DeltaDiscoveryRequest): void {
@@ -134,7 +160,7 @@ export class DeltaSecretStream {
         this.wildcard = true;
         continue;
       }
-      this.subscribed.set(name, resolveSecretName(name, this.workload.entries, this.trustDomain));
+      this.subscribed.set(name, resolveSecretName(name, this.entries, this.trustDomain));
       this.pendingRemovals.delete(name);
       const declared = initialVersions[name];
       if (declared) this.clientHas.set(name, declared);

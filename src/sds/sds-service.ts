@@ -27,11 +27,11 @@ export function sdsService(deps: SdsDependencies): UntypedServiceImplementation 
   const { resolver, store, trustDomain, logger } = deps;
 
   const StreamSecrets = (call: ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>): void => {
-    serveDiscoveryStream(call, deps, (workload, fail) => new SecretStream(call, workload, store, trustDomain, logger, fail));
+    serveDiscoveryStream(call, deps, (workload, fail) => new SecretStream(call, workload.entries, store, trustDomain, logger, fail));
   };
 
   const DeltaSecrets = (call: ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>): void => {
-    serveDiscoveryStream(call, deps, (workload, fail) => new DeltaSecretStream(call, workload, store, trustDomain, logger, fail));
+    serveDiscoveryStream(call, deps, (workload, fail) => new DeltaSecretStream(call, workload.entries, store, trustDomain, logger, fail));
   };
 
   const FetchSecrets = (call: ServerUnaryCall<DiscoveryRequest, DiscoveryResponse>, callback: sendUnaryData<DiscoveryResponse>): void => {

@@ -3,10 +3,10 @@ import type { Logger } from 'pino';
 import { LatestValuePusher } from '../rotation/latest-value-pusher';
 import type { StoreChange } from '../rotation/svid-store';
 import type { SvidStore } from '../rotation/svid-store';
-import type { ResolvedWorkload } from '../workload/workload-resolver';
+import type { RegistrationEntry } from '../workload/entries';
 import { SECRET_TYPE_URL, type DiscoveryRequest, type DiscoveryResponse } from './messages';
 import { renderSecrets, type RenderedSecrets } from './render-secrets';
-import { requireSecretTypeUrl, sourceAffectedBy } from './stream-rules';
+import { requireSecretTypeUrl, sameSource, sourceAffectedBy } from './stream-rules';
 import { resolveSecretNames, type SecretSource } from './secret-names';
 import { validatorFormFor, type ValidatorForm } from './validator-choice';
 
@@ -25,10 +25,13 @@ import { validatorFormFor, type ValidatorForm } from './validator-choice';
  *   secrets, see WILDCARD) and an unsubscription after explicit names both get a response with
  *   no resources;
  * - a change in the store is pushed at once with a new version and nonce, without waiting for
- *   the previous ACK.
+ *   the previous ACK;
+ * - a registration change that withdraws a subscribed name ends the stream with
+ *   PERMISSION_DENIED naming it (SotW cannot say "removed" for secrets).
  */
 export class SecretStream {
   private sources = new Map<string, SecretSource>();
+  private names: readonly string[] = [];
   private namesKey: string | undefined;
   private form: ValidatorForm = 'trusted-ca';
   private latestNonce = '';
@@ -37,7 +40,7 @@ export class SecretStream {
 
   constructor(
     stream: Writable,
-    private readonly workload: ResolvedWorkload,
+    private entries: readonly RegistrationEntry[],
     private readonly store: SvidStore,
     private readonly trustDomain: string,
     private readonly logger: Logger,
@@ -76,6 +79,15 @@ export class SecretStream {
     }
   }
 
+  /** The registration changed: re-resolve the names; throws PERMISSION_DENIED for a withdrawn one. */
+  updateEntries(entries: readonly RegistrationEntry[]): void {
+    this.entries = entries;
+    const sources = resolveSecretNames(this.names, entries, this.trustDomain);
+    const changed = [...sources].some(([name, source]) => !sameSource(this.sources.get(name), source));
+    this.sources = sources;
+    if (changed) this.pusher.notify();
+  }
+
   close(): void {
     this.pusher.close();
   }
@@ -84,7 +96,8 @@ export class SecretStream {
   private subscribe(names: readonly string[]): boolean {
     const key = names.join('\n');
     if (key === this.namesKey) return false;
-    this.sources = resolveSecretNames(names, this.workload.entries, this.trustDomain);
+    this.sources = resolveSecretNames(names, this.entries, this.trustDomain);
+    this.names = [...names];
     this.namesKey = key;
     return true;
   }

@@ -2,6 +2,7 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { StoreChange, SvidStore } from '../rotation/svid-store';
 import { toServiceError } from '../workload/grpc-status';
+import type { RegistrationEntry } from '../workload/entries';
 import type { ResolvedWorkload, WorkloadResolver } from '../workload/workload-resolver';
 
 /** What serveDiscoveryStream needs from one protocol variant (SotW or Delta). */
@@ -9,6 +10,8 @@ export interface DiscoveryStreamHandler<Request> {
   /** Handles one request; throwing ends the stream with the mapped status. */
   handle(request: Request): void;
   onStoreChange(change: StoreChange): void;
+  /** The caller's entries after a registration change; throwing ends the stream. */
+  updateEntries(entries: readonly RegistrationEntry[]): void;
   close(): void;
 }
 

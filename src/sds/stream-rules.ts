@@ -17,3 +17,10 @@ export function requireSecretTypeUrl(typeUrl: string): void {
 export function sourceAffectedBy(source: SecretSource, change: StoreChange): boolean {
   return change.kind === 'bundle' ? source.kind === 'bundle' : source.kind === 'svid' && source.entry.spiffeId === change.spiffeId;
 }
+
+/** Whether two resolutions of one name serve the same thing (undefined: does not exist). */
+export function sameSource(a: SecretSource | undefined, b: SecretSource | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.kind === 'svid') return b.kind === 'svid' && a.entry.spiffeId === b.entry.spiffeId;
+  return b.kind === 'bundle' && a.scope === b.scope;
+}
