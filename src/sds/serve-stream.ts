@@ -10,7 +10,10 @@ export interface DiscoveryStreamHandler<Request> {
   /** Handles one request; throwing ends the stream with the mapped status. */
   handle(request: Request): void;
   onStoreChange(change: StoreChange): void;
-  /** The caller's entries after a registration change; throwing ends the stream. */
+  /**
+   * The caller's entries after a registration change (re-matched from the selectors attested at
+   * connect time); throwing ends the stream. Called by whoever watches the registration.
+   */
   updateEntries(entries: readonly RegistrationEntry[]): void;
   close(): void;
 }

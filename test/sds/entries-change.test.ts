@@ -16,8 +16,8 @@ import { pemBlocks, uriSan } from '../support/pem';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { decodeOfficialSecret, SECRET_TYPE_URL } from './support/official-envoy';
 
-// The handlers against a real store and CA; the stream is an in-memory object stream, because a
-// registration change cannot be made through the socket on this branch (see the README section).
+// The handlers against a real store and CA, writing to an in-memory object stream: on this
+// branch nothing delivers registration changes to open streams yet (serve-stream.ts says how).
 const logger = pino({ level: 'silent' });
 const web = { spiffeId: 'spiffe://example.org/web', selectors: ['unix:uid:1000'], dnsNames: [] };
 const api = { spiffeId: 'spiffe://example.org/api', selectors: ['unix:uid:1000'], dnsNames: [] };
