@@ -97,10 +97,9 @@ export class DeltaSecretStream {
     let changed = false;
     for (const [name, previous] of this.subscribed) {
       const next = this.resolveOrWithdraw(name);
-      if (!sameSource(previous, next)) {
-        this.subscribed.set(name, next);
-        changed = true;
-      }
+      // Always the new entry (its DNS names may differ); a response only if what it serves did.
+      this.subscribed.set(name, next);
+      if (!sameSource(previous, next)) changed = true;
     }
     if (changed) this.pusher.notify();
   }
@@ -179,7 +178,7 @@ export class DeltaSecretStream {
     const resources: RenderedSecret[] = [];
     const removed = [...this.pendingRemovals];
     wanted.forEach(([name, source], index) => {
-      if (!this.subscribed.has(name) || this.subscribed.get(name) !== source) return;
+      if (!this.subscribed.has(name) || !sameSource(this.subscribed.get(name), source)) return; // next round
       const secret = current[index];
       const has = this.clientHas.get(name);
       if (!secret) {
