@@ -4,6 +4,14 @@ import type { SvidStore } from '../rotation/svid-store';
 import type { AnyMessage } from './messages';
 import { tlsCertificateSecret, validationContextSecret } from './secret-encoder';
 import type { SecretSource } from './secret-names';
+import type { ValidatorForm } from './validator-choice';
+
+/** One named Secret as served now, with a version derived from its content. */
+export interface RenderedSecret {
+  readonly name: string;
+  readonly version: string;
+  readonly resource: AnyMessage;
+}
 
 export interface RenderedSecrets {
   readonly resources: AnyMessage[];
@@ -11,22 +19,28 @@ export interface RenderedSecrets {
   readonly version: string;
 }
 
-/** The current Secret for each requested name, in request order. */
-export async function renderSecrets(sources: ReadonlyMap<string, SecretSource>, store: SvidStore): Promise<Rendered<RenderedSecrets>> {
-  const resources: AnyMessage[] = [];
-  const parts: string[] = [];
-  for (const [name, source] of sources) {
-    if (source.kind === 'bundle') {
-      const bundle = store.bundle;
-      resources.push(validationContextSecret(name, bundle));
-      parts.push(`${name}=b${bundle.version}`);
-    } else {
-      const svid = await store.get(source.entry);
-      resources.push(tlsCertificateSecret(name, svid));
-      parts.push(`${name}=${svid.serialHex}`);
-    }
+/**
+ * The current Secret for `name`. Versions hash what determines the content (certificate serial,
+ * bundle version, validator form), so a reconnecting Envoy presenting a version it holds can be
+ * recognised on any stream.
+ */
+export async function renderSecret(name: string, source: SecretSource, store: SvidStore, form: ValidatorForm): Promise<RenderedSecret> {
+  if (source.kind === 'bundle') {
+    const bundle = store.bundle;
+    const effective: ValidatorForm = source.scope === 'roots' ? 'trusted-ca' : form;
+    return { name, version: contentVersion(`${name}=b${bundle.version}/${effective}`), resource: validationContextSecret(name, bundle, effective) };
   }
-  const fingerprint = parts.join(';');
-  const version = createHash('sha256').update(fingerprint).digest('hex').slice(0, 16);
-  return { fingerprint, message: { resources, version } };
+  const svid = await store.get(source.entry);
+  return { name, version: contentVersion(`${name}=${svid.serialHex}`), resource: tlsCertificateSecret(name, svid) };
+}
+
+/** State of the world: every requested name, in request order, under one version. */
+export async function renderSecrets(sources: ReadonlyMap<string, SecretSource>, store: SvidStore, form: ValidatorForm): Promise<Rendered<RenderedSecrets>> {
+  const rendered = await Promise.all([...sources].map(([name, source]) => renderSecret(name, source, store, form)));
+  const fingerprint = rendered.map((secret) => `${secret.name}@${secret.version}`).join(';');
+  return { fingerprint, message: { resources: rendered.map((secret) => secret.resource), version: contentVersion(fingerprint) } };
+}
+
+export function contentVersion(fingerprint: string): string {
+  return createHash('sha256').update(fingerprint).digest('hex').slice(0, 16);
 }

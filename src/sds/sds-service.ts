@@ -1,12 +1,16 @@
-import { status as GrpcStatus, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { ServerDuplexStream, ServerUnaryCall, sendUnaryData, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { SvidStore } from '../rotation/svid-store';
 import { toServiceError } from '../workload/grpc-status';
 import type { WorkloadResolver } from '../workload/workload-resolver';
-import { SECRET_TYPE_URL, type DiscoveryRequest, type DiscoveryResponse } from './messages';
+import { DeltaSecretStream } from './delta-secret-stream';
+import { SECRET_TYPE_URL, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse, type DiscoveryRequest, type DiscoveryResponse } from './messages';
 import { renderSecrets } from './render-secrets';
 import { SecretStream } from './secret-stream';
 import { resolveSecretNames } from './secret-names';
+import { serveDiscoveryStream } from './serve-stream';
+import { requireSecretTypeUrl } from './stream-rules';
+import { validatorFormFor } from './validator-choice';
 
 export interface SdsDependencies {
   readonly resolver: WorkloadResolver;
@@ -23,54 +27,24 @@ export function sdsService(deps: SdsDependencies): UntypedServiceImplementation 
   const { resolver, store, trustDomain, logger } = deps;
 
   const StreamSecrets = (call: ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>): void => {
-    let failed = false;
-    const fail = (error: unknown): void => {
-      if (failed) return;
-      failed = true;
-      const status = toServiceError(error);
-      logger.debug({ code: status.code, reason: status.details }, 'SDS stream ended with error');
-      call.emit('error', status);
-    };
-    let secretStream: SecretStream | undefined;
-    let unsubscribe = (): void => undefined;
-    // Requests are handled strictly in order; the first one waits for attestation.
-    let queue: Promise<void> = resolver.resolve(call.getPeer()).then((workload) => {
-      secretStream = new SecretStream(call, workload, store, trustDomain, logger, fail);
-      const stream = secretStream;
-      unsubscribe = store.subscribe((change) => stream.onStoreChange(change));
-    });
-    queue.catch(fail);
+    serveDiscoveryStream(call, deps, (workload, fail) => new SecretStream(call, workload.entries, store, trustDomain, logger, fail));
+  };
 
-    call.on('data', (request: DiscoveryRequest) => {
-      queue = queue.then(() => {
-        if (!failed) secretStream?.handle(request);
-      });
-      queue.catch(fail);
-    });
-    call.on('end', () => call.end());
-    const cleanup = (): void => {
-      secretStream?.close();
-      unsubscribe();
-    };
-    call.once('cancelled', cleanup);
-    call.once('close', cleanup);
-    call.once('error', cleanup);
+  const DeltaSecrets = (call: ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>): void => {
+    serveDiscoveryStream(call, deps, (workload, fail) => new DeltaSecretStream(call, workload.entries, store, trustDomain, logger, fail));
   };
 
   const FetchSecrets = (call: ServerUnaryCall<DiscoveryRequest, DiscoveryResponse>, callback: sendUnaryData<DiscoveryResponse>): void => {
     (async () => {
+      requireSecretTypeUrl(call.request.type_url);
       const workload = await resolver.resolve(call.getPeer());
       const sources = resolveSecretNames(call.request.resource_names, workload.entries, trustDomain);
-      const rendered = await renderSecrets(sources, store);
+      const rendered = await renderSecrets(sources, store, validatorFormFor(call.request.node));
       return { version_info: rendered.message.version, resources: rendered.message.resources, type_url: SECRET_TYPE_URL, nonce: '' };
     })().then(
       (response) => callback(null, response),
       (error: unknown) => callback(toServiceError(error)),
     );
-  };
-
-  const DeltaSecrets = (call: ServerDuplexStream<unknown, unknown>): void => {
-    call.emit('error', { code: GrpcStatus.UNIMPLEMENTED, details: 'DeltaSecrets is not implemented yet; use StreamSecrets' });
   };
 
   return { StreamSecrets, FetchSecrets, DeltaSecrets };

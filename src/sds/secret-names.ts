@@ -1,29 +1,75 @@
 import { MeshidError } from '../errors';
+import { SpiffeId } from '../identity/spiffe-id';
 import type { RegistrationEntry } from '../workload/entries';
 
+/**
+ * Which trust bundles a validation context carries and how: `roots` (ROOTCA) is always plain
+ * trusted_ca, as Istio-style configs expect; `trust-domain` and `all` use the SPIFFE certificate
+ * validator when the Envoy has it (see validator-choice.ts).
+ */
+export type BundleScope = 'roots' | 'trust-domain' | 'all';
+
 /** What a requested SDS resource name stands for. */
-export type SecretSource = { readonly kind: 'svid'; readonly entry: RegistrationEntry } | { readonly kind: 'bundle' };
+export type SecretSource = { readonly kind: 'svid'; readonly entry: RegistrationEntry } | { readonly kind: 'bundle'; readonly scope: BundleScope };
 
 /** Istio's and SPIRE's conventional names: Envoy configs written for either work unchanged. */
 export const DEFAULT_SECRET = 'default';
 export const ROOT_CA_SECRET = 'ROOTCA';
+/** SPIRE's default_all_bundles_name: every trust bundle in one validation context. */
+export const ALL_BUNDLES_SECRET = 'ALL';
+/**
+ * The xDS wildcard. The protocol defines wildcard subscriptions only for Listener and Cluster
+ * (xds_protocol "How the client specifies what resources to return"); for secrets it selects
+ * nothing: Envoy always names the secret it needs, and one SDS subscription takes one secret.
+ */
+export const WILDCARD = '*';
+
+/** A client-supplied name as shown in errors and logs: JSON-quoted and cut short. */
+export function quoteName(name: string): string {
+  return JSON.stringify(name.length > 200 ? `${name.slice(0, 200)}…` : name);
+}
 
 /**
- * Maps each requested name to what it serves: `default` (the caller's first SVID), `ROOTCA` and
- * `spiffe://<trust domain>` (the bundle), or a SPIFFE ID the caller holds. A name outside that set
- * is refused by name, so a misconfigured sidecar learns which secret is wrong.
+ * What `name` serves to a caller holding `entries`: `default` (the first SVID), `ROOTCA`,
+ * `spiffe://<trust domain>` and `ALL` (bundles), or a SPIFFE ID the caller holds.
+ * - A SPIFFE ID of a workload the caller does not hold throws NO_IDENTITY (PERMISSION_DENIED),
+ *   whether or not any entry has it: the answer must not reveal which identities exist.
+ * - Any other name (another trust domain's bundle, which meshid does not have, or a name that
+ *   means nothing here) returns undefined: no such secret exists.
+ */
+export function resolveSecretName(name: string, entries: readonly RegistrationEntry[], trustDomain: string): SecretSource | undefined {
+  if (name === ROOT_CA_SECRET) return { kind: 'bundle', scope: 'roots' };
+  if (name === ALL_BUNDLES_SECRET) return { kind: 'bundle', scope: 'all' };
+  if (name === `spiffe://${trustDomain}`) return { kind: 'bundle', scope: 'trust-domain' };
+  if (name === DEFAULT_SECRET) {
+    const first = entries[0];
+    if (!first) throw new MeshidError('NO_IDENTITY', 'this workload holds no SVID to serve as "default"');
+    return { kind: 'svid', entry: first };
+  }
+  let id: SpiffeId;
+  try {
+    id = SpiffeId.parse(name);
+  } catch {
+    return undefined;
+  }
+  if (id.isRoot) return undefined;
+  const entry = entries.find((candidate) => candidate.spiffeId === name);
+  if (!entry) throw new MeshidError('NO_IDENTITY', `this workload is not entitled to secret ${quoteName(name)}`);
+  return { kind: 'svid', entry };
+}
+
+/**
+ * State-of-the-world and Fetch resolution: every name must be served, since SotW has no way to
+ * say "does not exist" (Delta answers those with removed_resources instead). The wildcard name
+ * selects nothing and is skipped.
  */
 export function resolveSecretNames(names: readonly string[], entries: readonly RegistrationEntry[], trustDomain: string): Map<string, SecretSource> {
   const resolved = new Map<string, SecretSource>();
-  const trustDomainId = `spiffe://${trustDomain}`;
   for (const name of names) {
-    if (name === ROOT_CA_SECRET || name === trustDomainId) {
-      resolved.set(name, { kind: 'bundle' });
-      continue;
-    }
-    const entry = name === DEFAULT_SECRET ? entries[0] : entries.find((candidate) => candidate.spiffeId === name);
-    if (!entry) throw new MeshidError('NO_IDENTITY', `this workload is not entitled to secret "${name}"`);
-    resolved.set(name, { kind: 'svid', entry });
+    if (name === WILDCARD) continue;
+    const source = resolveSecretName(name, entries, trustDomain);
+    if (!source) throw new MeshidError('NO_IDENTITY', `meshid serves no secret named ${quoteName(name)}`);
+    resolved.set(name, source);
   }
   return resolved;
 }

@@ -1,65 +1,69 @@
+import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { MeshidError } from '../errors';
 import { LatestValuePusher } from '../rotation/latest-value-pusher';
-import type { StoreChange, SvidStore } from '../rotation/svid-store';
-import type { ResolvedWorkload } from '../workload/workload-resolver';
+import type { StoreChange } from '../rotation/svid-store';
+import type { SvidStore } from '../rotation/svid-store';
+import type { RegistrationEntry } from '../workload/entries';
 import { SECRET_TYPE_URL, type DiscoveryRequest, type DiscoveryResponse } from './messages';
 import { renderSecrets, type RenderedSecrets } from './render-secrets';
+import { requireSecretTypeUrl, sameSource, sourceAffectedBy } from './stream-rules';
 import { resolveSecretNames, type SecretSource } from './secret-names';
-import type { Writable } from 'node:stream';
+import { validatorFormFor, type ValidatorForm } from './validator-choice';
 
 /**
  * One StreamSecrets (state-of-the-world xDS) stream. The xDS rules it follows
- * (envoy/api/xds_protocol "ACK and NACK semantics"):
+ * (envoy/api/xds_protocol "ACK and NACK semantics", "How the client specifies what resources to
+ * return"):
+ * - `node` is read from the first request only: with set_node_on_first_message_only Envoy sends
+ *   it once, and the spec says it is identical whenever repeated;
  * - a request with an empty nonce (first request, or a reconnecting Envoy presenting its last
  *   accepted version) is always answered;
  * - a request whose nonce is not the latest sent is stale and ignored;
  * - an ACK (latest nonce, no error_detail) with unchanged names causes no response;
  * - a NACK (error_detail set) is logged and the same content is not sent again;
+ * - an empty name list selects no secret: the legacy wildcard (which defines nothing for
+ *   secrets, see WILDCARD) and an unsubscription after explicit names both get a response with
+ *   no resources;
  * - a change in the store is pushed at once with a new version and nonce, without waiting for
- *   the previous ACK.
+ *   the previous ACK;
+ * - a registration change that withdraws a subscribed name ends the stream with
+ *   PERMISSION_DENIED naming it (SotW cannot say "removed" for secrets).
  */
 export class SecretStream {
   private sources = new Map<string, SecretSource>();
-  private namesKey = '';
+  private names: readonly string[] = [];
+  private namesKey: string | undefined;
+  private form: ValidatorForm = 'trusted-ca';
   private latestNonce = '';
   private nonceCounter = 0;
   private readonly pusher: LatestValuePusher<RenderedSecrets, DiscoveryResponse>;
 
   constructor(
     stream: Writable,
-    private readonly workload: ResolvedWorkload,
+    private entries: readonly RegistrationEntry[],
     private readonly store: SvidStore,
     private readonly trustDomain: string,
     private readonly logger: Logger,
     onError: (error: unknown) => void,
   ) {
-    this.pusher = new LatestValuePusher(
-      stream,
-      () => (this.sources.size === 0 ? Promise.resolve(undefined) : renderSecrets(this.sources, this.store)),
-      onError,
-      (rendered) => this.toResponse(rendered),
-    );
-  }
-
-  /** Whether a store change affects what this stream serves. */
-  isAffectedBy(change: StoreChange): boolean {
-    for (const source of this.sources.values()) {
-      if (change.kind === 'bundle' ? source.kind === 'bundle' : source.kind === 'svid' && source.entry.spiffeId === change.spiffeId) return true;
-    }
-    return false;
+    this.pusher = new LatestValuePusher(stream, () => renderSecrets(this.sources, this.store, this.form), onError, (rendered) => this.toResponse(rendered));
   }
 
   onStoreChange(change: StoreChange): void {
-    if (this.isAffectedBy(change)) this.pusher.notify();
+    for (const source of this.sources.values()) {
+      if (sourceAffectedBy(source, change)) {
+        this.pusher.notify();
+        return;
+      }
+    }
   }
 
   handle(request: DiscoveryRequest): void {
-    if (request.type_url !== '' && request.type_url !== SECRET_TYPE_URL) {
-      throw new MeshidError('INVALID_REQUEST', `unsupported type_url "${request.type_url}"; this stream serves ${SECRET_TYPE_URL}`);
-    }
+    requireSecretTypeUrl(request.type_url);
+    const first = this.namesKey === undefined;
+    if (first) this.form = validatorFormFor(request.node);
     const nonce = request.response_nonce;
-    if (nonce !== '' && nonce !== this.latestNonce) return; // stale: answers an older response
+    if (!first && nonce !== '' && nonce !== this.latestNonce) return; // stale: answers an older response
 
     const namesChanged = this.subscribe(request.resource_names);
     if (request.error_detail) {
@@ -75,6 +79,15 @@ export class SecretStream {
     }
   }
 
+  /** The registration changed: re-resolve the names; throws PERMISSION_DENIED for a withdrawn one. */
+  updateEntries(entries: readonly RegistrationEntry[]): void {
+    this.entries = entries;
+    const sources = resolveSecretNames(this.names, entries, this.trustDomain);
+    const changed = [...sources].some(([name, source]) => !sameSource(this.sources.get(name), source));
+    this.sources = sources;
+    if (changed) this.pusher.notify();
+  }
+
   close(): void {
     this.pusher.close();
   }
@@ -83,7 +96,8 @@ export class SecretStream {
   private subscribe(names: readonly string[]): boolean {
     const key = names.join('\n');
     if (key === this.namesKey) return false;
-    this.sources = resolveSecretNames(names, this.workload.entries, this.trustDomain);
+    this.sources = resolveSecretNames(names, this.entries, this.trustDomain);
+    this.names = [...names];
     this.namesKey = key;
     return true;
   }
