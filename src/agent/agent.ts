@@ -116,7 +116,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
     });
     const { server, injector } = createGrpcServer({
       workloadApi: workloadApiService({ resolver, store, jwt, logger, streams, metrics }),
-      sds: sdsService({ resolver, store, trustDomain: config.trustDomain, logger }),
+      sds: sdsService({ resolver, store, trustDomain: config.trustDomain, logger, streams, metrics }),
     });
     cleanups.push(() => server.forceShutdown());
 

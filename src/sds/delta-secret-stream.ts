@@ -64,8 +64,10 @@ export class DeltaSecretStream {
     private readonly trustDomain: string,
     private readonly logger: Logger,
     onError: (error: unknown) => void,
+    /** Push latency per sent response (metrics). */
+    onSent?: (latencySeconds: number) => void,
   ) {
-    this.pusher = new LatestValuePusher(stream, () => this.render(), onError, (changes) => this.toResponse(changes));
+    this.pusher = new LatestValuePusher(stream, () => this.render(), onError, (changes) => this.toResponse(changes), onSent);
   }
 
   onStoreChange(change: StoreChange): void {

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { SvidStore } from '../rotation/svid-store';
 import { toServiceError } from '../workload/grpc-status';
 import type { WorkloadResolver } from '../workload/workload-resolver';
+import type { AgentMetrics, StreamApi } from '../telemetry/agent-metrics';
+import type { StreamTracker } from '../telemetry/stream-tracker';
 import { DeltaSecretStream } from './delta-secret-stream';
 import { SECRET_TYPE_URL, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse, type DiscoveryRequest, type DiscoveryResponse } from './messages';
 import { renderSecrets } from './render-secrets';
@@ -17,6 +19,8 @@ export interface SdsDependencies {
   readonly store: SvidStore;
   readonly trustDomain: string;
   readonly logger: Logger;
+  readonly streams?: StreamTracker;
+  readonly metrics?: AgentMetrics;
 }
 
 /**
@@ -25,13 +29,14 @@ export interface SdsDependencies {
  */
 export function sdsService(deps: SdsDependencies): UntypedServiceImplementation {
   const { resolver, store, trustDomain, logger } = deps;
+  const pushObserver = (api: StreamApi) => (seconds: number) => deps.metrics?.pushLatency.observe({ api }, seconds);
 
   const StreamSecrets = (call: ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>): void => {
-    serveDiscoveryStream(call, deps, (workload, fail) => new SecretStream(call, workload.entries, store, trustDomain, logger, fail));
+    serveDiscoveryStream(call, deps, 'sds_sotw', (workload, fail) => new SecretStream(call, workload.entries, store, trustDomain, logger, fail, pushObserver('sds_sotw')));
   };
 
   const DeltaSecrets = (call: ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>): void => {
-    serveDiscoveryStream(call, deps, (workload, fail) => new DeltaSecretStream(call, workload.entries, store, trustDomain, logger, fail));
+    serveDiscoveryStream(call, deps, 'sds_delta', (workload, fail) => new DeltaSecretStream(call, workload.entries, store, trustDomain, logger, fail, pushObserver('sds_delta')));
   };
 
   const FetchSecrets = (call: ServerUnaryCall<DiscoveryRequest, DiscoveryResponse>, callback: sendUnaryData<DiscoveryResponse>): void => {

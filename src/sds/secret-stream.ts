@@ -45,8 +45,10 @@ export class SecretStream {
     private readonly trustDomain: string,
     private readonly logger: Logger,
     onError: (error: unknown) => void,
+    /** Push latency per sent response (metrics). */
+    onSent?: (latencySeconds: number) => void,
   ) {
-    this.pusher = new LatestValuePusher(stream, () => renderSecrets(this.sources, this.store, this.form), onError, (rendered) => this.toResponse(rendered));
+    this.pusher = new LatestValuePusher(stream, () => renderSecrets(this.sources, this.store, this.form), onError, (rendered) => this.toResponse(rendered), onSent);
   }
 
   onStoreChange(change: StoreChange): void {

@@ -4,6 +4,8 @@ import type { StoreChange, SvidStore } from '../rotation/svid-store';
 import { toServiceError } from '../workload/grpc-status';
 import type { RegistrationEntry } from '../workload/entries';
 import type { ResolvedWorkload, WorkloadResolver } from '../workload/workload-resolver';
+import type { StreamApi } from '../telemetry/agent-metrics';
+import type { StreamTracker } from '../telemetry/stream-tracker';
 
 /** What serveDiscoveryStream needs from one protocol variant (SotW or Delta). */
 export interface DiscoveryStreamHandler<Request> {
@@ -22,6 +24,7 @@ export interface StreamDependencies {
   readonly resolver: WorkloadResolver;
   readonly store: SvidStore;
   readonly logger: Logger;
+  readonly streams?: StreamTracker;
 }
 
 /**
@@ -32,6 +35,7 @@ export interface StreamDependencies {
 export function serveDiscoveryStream<Request, Response>(
   call: ServerDuplexStream<Request, Response>,
   deps: StreamDependencies,
+  api: StreamApi,
   create: (workload: ResolvedWorkload, fail: (error: unknown) => void) => DiscoveryStreamHandler<Request>,
 ): void {
   let failed = false;
@@ -48,7 +52,24 @@ export function serveDiscoveryStream<Request, Response>(
     if (failed || call.cancelled) return;
     const created = create(workload, fail);
     handler = created;
-    unsubscribe = deps.store.subscribe((change) => created.onStoreChange(change));
+    let entries = workload.entries;
+    const unsubscribeStore = deps.store.subscribe((change) => created.onStoreChange(change));
+    // Registration changed: re-match the selectors attested at connect time; a withdrawn name
+    // is removed (Delta) or ends the stream (SotW), as the handler decides.
+    const unsubscribeEntries = deps.resolver.onEntriesChange(() => {
+      try {
+        entries = deps.resolver.entriesFor(workload.selectors);
+        created.updateEntries(entries);
+      } catch (error) {
+        fail(error);
+      }
+    });
+    const untrack = deps.streams?.open(api, () => entries.map((entry) => entry.spiffeId), fail) ?? (() => undefined);
+    unsubscribe = () => {
+      unsubscribeStore();
+      unsubscribeEntries();
+      untrack();
+    };
   });
   queue.catch(fail);
 

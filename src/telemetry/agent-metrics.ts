@@ -40,7 +40,7 @@ export class AgentMetrics {
     this.entriesReloads = new Counter({ name: 'meshid_entries_reloads_total', help: 'Entries file reloads by result (applied, invalid)', labelNames: ['result'], registers });
     this.entriesFileValid = new Gauge({ name: 'meshid_entries_file_valid', help: '1 when the entries file last read was valid, 0 while the last good entries are kept', registers });
     this.fileWrites = new Counter({ name: 'meshid_file_writes_total', help: 'Certificate file target writes by result', labelNames: ['result'], registers });
-    for (const api of ['workload_x509_svid', 'workload_x509_bundles', 'sds_sotw'] as const) this.openStreams.set({ api }, 0);
+    for (const api of ['workload_x509_svid', 'workload_x509_bundles', 'workload_jwt_bundles', 'sds_sotw', 'sds_delta'] as const) this.openStreams.set({ api }, 0);
   }
 
   /** Gauges that read the store and CA at scrape time. */

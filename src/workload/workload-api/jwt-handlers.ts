@@ -1,5 +1,7 @@
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import type { AgentMetrics } from '../../telemetry/agent-metrics';
+import type { StreamTracker } from '../../telemetry/stream-tracker';
 import { MeshidError } from '../../errors';
 import { SpiffeId } from '../../identity/spiffe-id';
 import type { JwtAuthority } from '../../jwt/jwt-authority';
@@ -15,6 +17,8 @@ export interface JwtHandlerDependencies {
   readonly resolver: WorkloadResolver;
   readonly jwt: JwtAuthority;
   readonly logger: Logger;
+  readonly streams?: StreamTracker;
+  readonly metrics?: AgentMetrics;
 }
 
 /**
@@ -64,19 +68,40 @@ export function jwtHandlers(deps: JwtHandlerDependencies): UntypedServiceImpleme
   const fetchJwtBundles = async (call: ServerWritableStream<unknown, JwtBundlesResponse>): Promise<void> => {
     try {
       requireSecurityHeader(call.metadata);
-      await deps.resolver.resolve(call.getPeer());
+      const workload = await deps.resolver.resolve(call.getPeer());
       if (call.cancelled) return;
+      let entries = workload.entries;
       const render = async () => {
         const bundle = deps.jwt.bundle;
         // The kid list is the content: a message goes out only when the key set changed.
         return { fingerprint: bundle.keys.map((key) => key.kid).join(','), message: { bundles: { [`spiffe://${bundle.trustDomain}`]: jwksDocument(bundle) } } };
       };
-      const pusher = new LatestValuePusher<JwtBundlesResponse>(call, render, (error) => call.emit('error', refuse(error)));
+      const end = (error: unknown): void => {
+        cleanup();
+        call.emit('error', refuse(error));
+      };
+      const pusher = new LatestValuePusher<JwtBundlesResponse>(call, render, end, undefined, (seconds) =>
+        deps.metrics?.pushLatency.observe({ api: 'workload_jwt_bundles' }, seconds),
+      );
       const unsubscribe = deps.jwt.subscribe(() => pusher.notify());
-      const cleanup = (): void => {
+      // A caller whose last identity is withdrawn loses the bundle too, as on the X.509 streams.
+      const unsubscribeEntries = deps.resolver.onEntriesChange(() => {
+        try {
+          entries = deps.resolver.entriesFor(workload.selectors);
+        } catch (error) {
+          end(error);
+        }
+      });
+      const untrack = deps.streams?.open('workload_jwt_bundles', () => entries.map((entry) => entry.spiffeId), end) ?? (() => undefined);
+      let cleaned = false;
+      function cleanup(): void {
+        if (cleaned) return;
+        cleaned = true;
         pusher.close();
         unsubscribe();
-      };
+        unsubscribeEntries();
+        untrack();
+      }
       call.once('cancelled', cleanup);
       call.once('close', cleanup);
       pusher.notify();

@@ -117,7 +117,7 @@ export function workloadApiService(deps: WorkloadApiDependencies): UntypedServic
       change.kind === 'bundle' || workload.entries.some((entry) => entry.spiffeId === change.spiffeId),
     ),
     FetchX509Bundles: stream('workload_x509_bundles', renderBundles, (_workload, change) => change.kind === 'bundle'),
-    ...jwtHandlers({ resolver: deps.resolver, jwt: deps.jwt, logger: deps.logger }),
+    ...jwtHandlers({ resolver: deps.resolver, jwt: deps.jwt, logger: deps.logger, ...(deps.streams ? { streams: deps.streams } : {}), ...(deps.metrics ? { metrics: deps.metrics } : {}) }),
   };
 }
 

@@ -19,7 +19,7 @@ export interface LoggedHarness extends Harness {
 export async function startLoggedAgent(overrides: Record<string, unknown>, clock?: Clock): Promise<LoggedHarness> {
   const dir = await makeTempDir('meshid-e2e-');
   const socketPath = path.join(dir, 'sock', 'agent.sock');
-  const config = parseConfig({ trustDomain: 'example.org', dataDir: path.join(dir, 'data'), socketPath, ...overrides }, { baseDir: dir });
+  const config = parseConfig({ trustDomain: 'example.org', dataDir: path.join(dir, 'data'), socketPath, admin: { listen: '127.0.0.1:0' }, ...overrides }, { baseDir: dir });
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
