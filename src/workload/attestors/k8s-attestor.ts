@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { MeshidError } from '../../errors';
 import { systemClock, type Clock } from '../../rotation/clock';
-import { parseCgroupIds } from './cgroup-ids';
 import { k8sSelectors } from './k8s-selectors';
 import { KubeletClient } from './kubelet-client';
 import { PodListCache } from './pod-list-cache';
 import { findWorkloadContainer } from './pod-list';
+import { readCgroupIds } from './read-cgroup-ids';
 import type { WorkloadAttestor } from './workload-attestor';
 
 export interface K8sAttestorOptions {
@@ -48,7 +47,7 @@ export class K8sAttestor implements WorkloadAttestor {
   }
 
   async attest(pid: number): Promise<readonly string[]> {
-    const { podUid, containerId } = this.cgroupIds(pid);
+    const { podUid, containerId } = readCgroupIds(this.options.procRoot, pid, 'k8s');
     // conmon and other per-pod helpers sit in the pod's cgroup but in no container of it.
     if (podUid === undefined || containerId === undefined) return [];
     const ids = { podUid, containerId };
@@ -66,21 +65,6 @@ export class K8sAttestor implements WorkloadAttestor {
       list = await this.pods.get(Math.max(began, this.clock.now()));
     }
     throw new MeshidError('ATTESTATION_FAILED', `attestor(k8s): the kubelet does not list pod ${podUid} with container ${containerId} (${maxAttempts} pod lists fetched)`);
-  }
-
-  private cgroupIds(pid: number) {
-    let text: string;
-    try {
-      // Synchronous, as every procfs read here: it is generated in memory (see process-start-time.ts).
-      text = readFileSync(`${this.options.procRoot}/${pid}/cgroup`, 'utf8');
-    } catch (error) {
-      throw new MeshidError('ATTESTATION_FAILED', `attestor(k8s): cannot read cgroups of pid ${pid}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
-    try {
-      return parseCgroupIds(text);
-    } catch (error) {
-      throw new MeshidError('ATTESTATION_FAILED', `attestor(k8s): pid ${pid}: ${(error as Error).message}`);
-    }
   }
 
   private pause(): Promise<void> {
