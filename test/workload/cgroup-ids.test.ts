@@ -31,7 +31,10 @@ const EXPECTED: Record<string, CgroupIds> = {
   'v2-kind-nested.txt': { podUid: POD_B, containerId: ID_2 },
   // conmon watches a CRI-O container from the pod's slice but is not that container.
   'v2-crio-conmon.txt': { podUid: POD_A },
+  // A container that creates cgroups named like another pod's below its own does not become it.
+  'v2-nested-look-alike.txt': { podUid: POD_A, containerId: ID_1 },
   'v1-docker.txt': { containerId: ID_4 },
+  'v2-docker-in-docker.txt': { containerId: ID_4 }, // the host's engine knows the outer one
   'v2-docker-systemd.txt': { containerId: ID_4 },
   'v2-host-init.txt': {},
   'v2-host-user-session.txt': {},

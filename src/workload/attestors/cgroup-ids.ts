@@ -45,16 +45,22 @@ export function parseCgroupIds(text: string): CgroupIds {
   return found;
 }
 
+/**
+ * The outermost pod segment, and the outermost container segment inside it. A container with a
+ * writable cgroup tree can create children named like another pod's cgroups below its own; those
+ * come after the real segments, so the first match is the one the runtime made. (Docker in
+ * Docker nests the same way: the host's engine knows the outer container.)
+ */
 function idsInPath(cgroupPath: string): CgroupIds {
-  let podUid: string | undefined;
+  const segments = cgroupPath.split('/');
+  const podIndex = segments.findIndex((segment) => firstCapture(POD_SEGMENTS, segment) !== undefined);
+  const pod = podIndex < 0 ? undefined : firstCapture(POD_SEGMENTS, segments[podIndex] ?? '');
   let containerId: string | undefined;
-  for (const segment of cgroupPath.split('/')) {
-    const pod = firstCapture(POD_SEGMENTS, segment);
-    if (pod !== undefined) podUid = dashed(pod);
-    const container = firstCapture(CONTAINER_SEGMENTS, segment);
-    if (container !== undefined) containerId = container;
+  for (const segment of segments.slice(podIndex + 1)) {
+    containerId = firstCapture(CONTAINER_SEGMENTS, segment);
+    if (containerId !== undefined) break;
   }
-  return { ...(podUid !== undefined ? { podUid } : {}), ...(containerId !== undefined ? { containerId } : {}) };
+  return { ...(pod !== undefined ? { podUid: dashed(pod) } : {}), ...(containerId !== undefined ? { containerId } : {}) };
 }
 
 function firstCapture(patterns: readonly RegExp[], segment: string): string | undefined {

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, type BigIntStats } from 'node:fs';
 import type { Logger } from 'pino';
 import pino from 'pino';
 import { MeshidError } from '../../errors';
@@ -76,7 +76,7 @@ export class UnixAttestor implements WorkloadAttestor {
   private async executableSelectors(pid: number): Promise<string[]> {
     const exe = `${this.options.procRoot}/${pid}/exe`;
     let executablePath: string;
-    let stats;
+    let stats: BigIntStats;
     try {
       // stat follows the link to the running file, wherever it lives (even deleted, or in a
       // container's mount namespace); it is an inode lookup, cheap enough to stay synchronous.
