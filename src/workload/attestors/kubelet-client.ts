@@ -35,7 +35,8 @@ export class KubeletClient {
     try {
       response = await getJson(
         https.request,
-        { agent, host: this.podsUrl.hostname, port: this.podsUrl.port, path: this.podsUrl.pathname, headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } },
+        // URL keeps an IPv6 literal's brackets; a socket address has none.
+        { agent, host: this.podsUrl.hostname.replace(/^\[(.*)\]$/, '$1'), port: this.podsUrl.port, path: this.podsUrl.pathname, headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } },
         { maxBytes: MAX_POD_LIST_BYTES, timeoutMs: REQUEST_TIMEOUT_MS },
       );
     } catch (error) {
