@@ -32,15 +32,22 @@ export class WorkloadResolver {
     if (!peer) throw new MeshidError('PEER_UNVERIFIED', 'connection has no kernel-attested peer');
     if (peer.startTime === undefined) throw new MeshidError('PEER_UNVERIFIED', `calling process ${peer.pid} exited before it could be attested`);
 
-    const selectors = await this.attest(peer.pid);
+    const attested = await this.attest(peer.pid).then(
+      (selectors) => ({ selectors }),
+      (error: unknown) => ({ error }),
+    );
 
     // PID-reuse guard: if the process that connected is gone and its pid now names another
     // process, the selectors above describe the wrong process. Same pid + same start time means
-    // the same process (proc(5) starttime is fixed for a process's life).
+    // the same process (proc(5) starttime is fixed for a process's life). Checked before an
+    // attestation failure is reported too: attestors fail when the caller vanished mid-way, and
+    // that is a peer that cannot be verified (UNAUTHENTICATED), not an unavailable agent.
     const startTimeNow = readProcessStartTime(this.options.procRoot, peer.pid);
     if (startTimeNow !== peer.startTime) {
       throw new MeshidError('PEER_UNVERIFIED', `calling process ${peer.pid} exited or was replaced during attestation`);
     }
+    if ('error' in attested) throw attested.error;
+    const { selectors } = attested;
 
     return { peer, selectors, entries: this.entriesFor(selectors) };
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import pino from 'pino';
@@ -69,4 +69,17 @@ test('a workload no entry matches gets NO_IDENTITY', async () => {
   const other: WorkloadAttestor = { name: 'unix', attest: () => Promise.resolve(['unix:uid:2000']) };
   const { resolver } = resolverWith(await procWithProcess(777), [other]);
   await assert.rejects(resolver.resolve('peer-1'), (error) => isMeshidError(error, 'NO_IDENTITY'));
+});
+
+test('a caller gone when every attestor failed is PEER_UNVERIFIED, not an unavailable agent', async () => {
+  const procRoot = await procWithProcess(777);
+  const vanishing: WorkloadAttestor = {
+    name: 'unix',
+    attest: async () => {
+      await rm(path.join(procRoot, '4242'), { recursive: true });
+      throw new Error('cannot read status');
+    },
+  };
+  const { resolver } = resolverWith(procRoot, [vanishing]);
+  await assert.rejects(resolver.resolve('peer-1'), (error) => isMeshidError(error, 'PEER_UNVERIFIED'));
 });

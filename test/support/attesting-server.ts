@@ -1,0 +1,51 @@
+import path from 'node:path';
+import pino from 'pino';
+import { createGrpcServer } from '../../src/agent/grpc-server';
+import { systemClock } from '../../src/rotation/clock';
+import { NodeCa } from '../../src/rotation/node-ca';
+import { SvidStore } from '../../src/rotation/svid-store';
+import { sdsService } from '../../src/sds/sds-service';
+import { loadSelfSignedUpstream } from '../../src/upstream/self-signed-upstream';
+import type { WorkloadAttestor } from '../../src/workload/attestors/workload-attestor';
+import { StaticEntrySource, type RegistrationEntry } from '../../src/workload/entries';
+import { PeerRegistry } from '../../src/workload/peer-identity';
+import { SocketListener } from '../../src/workload/socket-listener';
+import { workloadApiService } from '../../src/workload/workload-api/workload-api-service';
+import { WorkloadResolver } from '../../src/workload/workload-resolver';
+import { makeTempDir } from './temp-dir';
+
+export interface AttestingServer {
+  readonly socketPath: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The agent's serving stack (socket listener, grpc-js, Workload API, SDS, real CA) as startAgent
+ * wires it, but with the attestors a test chooses, so a test can act while attestation runs.
+ */
+export async function startAttestingServer(attestors: WorkloadAttestor[], entries: RegistrationEntry[]): Promise<AttestingServer> {
+  const dir = await makeTempDir('meshid-attesting-');
+  const socketPath = path.join(dir, 'agent.sock');
+  const logger = pino({ level: 'silent' });
+  const upstream = await loadSelfSignedUpstream({ dataDir: path.join(dir, 'data'), trustDomain: 'example.org' }, new Date());
+  const ca = new NodeCa({ upstream, trustDomain: 'example.org', caTtlMs: 3_600_000, leafKeyType: 'ec-p256', clock: systemClock, logger });
+  await ca.start();
+  const store = new SvidStore({ ca, svidTtlMs: 600_000, clock: systemClock, logger });
+  const peers = new PeerRegistry();
+  const resolver = new WorkloadResolver({ peers, attestors, entries: new StaticEntrySource(entries), procRoot: '/proc', logger });
+  const { server, injector } = createGrpcServer({
+    workloadApi: workloadApiService({ resolver, store, logger }),
+    sds: sdsService({ resolver, store, trustDomain: 'example.org', logger }),
+  });
+  const listener = await SocketListener.listen({ socketPath, procRoot: '/proc', peers, sink: injector, logger });
+  return {
+    socketPath,
+    async stop() {
+      await listener.close();
+      injector.destroy();
+      server.forceShutdown();
+      ca.stop();
+      store.stop();
+    },
+  };
+}
