@@ -107,7 +107,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
     const peers = new PeerRegistry();
     const resolver = new WorkloadResolver({
       peers,
-      attestors: createAttestors(config, procRoot, clock),
+      attestors: createAttestors(config, procRoot, clock, logger, entries),
       entries,
       procRoot,
       logger,

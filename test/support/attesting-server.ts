@@ -1,6 +1,7 @@
 import path from 'node:path';
 import pino from 'pino';
 import { createGrpcServer } from '../../src/agent/grpc-server';
+import { JwtAuthority } from '../../src/jwt/jwt-authority';
 import { systemClock } from '../../src/rotation/clock';
 import { NodeCa } from '../../src/rotation/node-ca';
 import { SvidStore } from '../../src/rotation/svid-store';
@@ -31,10 +32,12 @@ export async function startAttestingServer(attestors: WorkloadAttestor[], entrie
   const ca = new NodeCa({ upstream, trustDomain: 'example.org', caTtlMs: 3_600_000, leafKeyType: 'ec-p256', clock: systemClock, logger });
   await ca.start();
   const store = new SvidStore({ ca, svidTtlMs: 600_000, clock: systemClock, logger });
+  const jwt = new JwtAuthority({ trustDomain: 'example.org', algorithm: 'ES256', jwtTtlMs: 300_000, keyTtlMs: 86_400_000, clock: systemClock, logger });
+  await jwt.start();
   const peers = new PeerRegistry();
   const resolver = new WorkloadResolver({ peers, attestors, entries: new StaticEntrySource(entries), procRoot: '/proc', logger });
   const { server, injector } = createGrpcServer({
-    workloadApi: workloadApiService({ resolver, store, logger }),
+    workloadApi: workloadApiService({ resolver, store, jwt, logger }),
     sds: sdsService({ resolver, store, trustDomain: 'example.org', logger }),
   });
   const listener = await SocketListener.listen({ socketPath, procRoot: '/proc', peers, sink: injector, logger });
@@ -46,6 +49,7 @@ export async function startAttestingServer(attestors: WorkloadAttestor[], entrie
       server.forceShutdown();
       ca.stop();
       store.stop();
+      jwt.stop();
     },
   };
 }

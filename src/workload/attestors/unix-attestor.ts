@@ -17,6 +17,11 @@ export interface UnixAttestorOptions {
   readonly maxHashBytes?: number;
   /** Why a path or digest selector is missing is logged at debug level. */
   readonly logger?: Logger;
+  /**
+   * Whether any registration entry could use unix:sha256 now. Hashing a new binary costs ~1 ms
+   * per MB on the caller's first-SVID path, so it is skipped while nothing would match on it.
+   */
+  readonly sha256Wanted?: () => boolean;
   /** Called each time an executable is actually read and hashed (not served from the cache). */
   readonly onBinaryHashed?: (bytes: number) => void;
 }
@@ -87,7 +92,7 @@ export class UnixAttestor implements WorkloadAttestor {
       return [];
     }
     const selectors = [`unix:path:${executablePath}`];
-    if (!this.digests) return selectors;
+    if (!this.digests || this.options.sha256Wanted?.() === false) return selectors;
     const digest = await this.digests.sha256(exe, stats);
     if ('sha256' in digest) selectors.push(`unix:sha256:${digest.sha256}`);
     else this.logger.debug({ pid, path: executablePath, reason: digest.skipped }, 'attestor(unix): no unix:sha256');
