@@ -126,3 +126,24 @@ describe('live reload of the config file (meshid run)', () => {
     }
   });
 });
+
+describe('an entry edit that changes only the hint', () => {
+  it('reaches the open stream (the SVID is the same, the message is not)', async () => {
+    const dir = await makeTempDir('meshid-entries-');
+    const file = path.join(dir, 'entries.yaml');
+    await writeFile(file, `${entryFor('web')}  hint: internal\n`);
+    const harness = await startTestAgent({ entriesFile: file });
+    const stream = new StreamReader(workloadClient(harness.socketPath).FetchX509SVID({}, securityHeader()));
+    try {
+      const first = await stream.next(30_000);
+      assert.equal(first.svids[0]?.hint, 'internal');
+      await saveByRename(file, `${entryFor('web')}  hint: external\n`);
+      const second = await stream.next(30_000);
+      assert.equal(second.svids[0]?.hint, 'external');
+      assert.deepEqual(second.svids[0]?.x509_svid, first.svids[0]?.x509_svid, 'same certificate');
+    } finally {
+      stream.call.cancel();
+      await harness.agent.stop();
+    }
+  });
+});

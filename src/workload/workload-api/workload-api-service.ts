@@ -34,7 +34,9 @@ export function workloadApiService(deps: WorkloadApiDependencies): UntypedServic
     const bundle = deps.store.bundle;
     const bundleBytes = bundleDer(bundle);
     return {
-      fingerprint: `${bundle.version}/${svids.map((svid) => svid.serialHex).join(',')}`,
+      // Serials name the certificates; hints are the only other per-SVID content (an entry edit
+      // may change just the hint, and that must reach the workload).
+      fingerprint: `${bundle.version}/${svids.map((svid, index) => `${svid.serialHex}:${workload.entries[index]?.hint ?? ''}`).join(',')}`,
       message: {
         svids: svids.map((svid, index) => ({
           spiffe_id: svid.spiffeId,
