@@ -71,14 +71,54 @@ export interface MatchOptions {
 }
 
 /**
+ * Rules indexed by selector, built once per entries list (lists are replaced, never mutated):
+ * attestation runs on every new connection, and scanning thousands of entries for each caller
+ * was the largest cost under a storm (bench/storm.ts profile). A rule is filed under its first
+ * exact selector; rules made only of wildcards are always candidates.
+ */
+interface RuleIndex {
+  readonly bySelector: Map<string, number[]>;
+  readonly alwaysCheck: number[];
+}
+const indexes = new WeakMap<readonly EntryRule[], RuleIndex>();
+
+function indexOf(rules: readonly EntryRule[]): RuleIndex {
+  let index = indexes.get(rules);
+  if (!index) {
+    const built: RuleIndex = { bySelector: new Map(), alwaysCheck: [] };
+    rules.forEach((rule, position) => {
+      const exact = rule.selectors.find((selector) => !selector.endsWith(WILDCARD_SUFFIX));
+      if (exact === undefined) built.alwaysCheck.push(position);
+      else {
+        const list = built.bySelector.get(exact);
+        if (list) list.push(position);
+        else built.bySelector.set(exact, [position]);
+      }
+    });
+    index = built;
+    indexes.set(rules, index);
+  }
+  return index;
+}
+
+/**
  * Entries whose selectors are a subset of the workload's, in entry order, one per SPIFFE ID (the
  * first wins). The order is stable so the default SVID (the first one) does not flap.
  */
 export function matchingEntries(rules: readonly EntryRule[], workloadSelectors: readonly string[], options: MatchOptions = {}): RegistrationEntry[] {
   const have = new Set(workloadSelectors);
+  const { bySelector, alwaysCheck } = indexOf(rules);
+  const candidates = [...alwaysCheck];
+  for (const selector of have) {
+    const positions = bySelector.get(selector);
+    if (positions) candidates.push(...positions);
+  }
+  candidates.sort((a, b) => a - b);
+
   const seen = new Set<string>();
   const matched: RegistrationEntry[] = [];
-  for (const rule of rules) {
+  for (const position of candidates) {
+    const rule = rules[position] as EntryRule;
     if (rule.selectors.length === 0 || !selectorsMatch(rule.selectors, have, workloadSelectors)) continue;
     let spiffeId = rule.spiffeId;
     if (spiffeId === undefined && rule.spiffeIdTemplate !== undefined && options.trustDomain !== undefined) {
@@ -91,7 +131,8 @@ export function matchingEntries(rules: readonly EntryRule[], workloadSelectors: 
     }
     if (spiffeId === undefined || seen.has(spiffeId)) continue;
     seen.add(spiffeId);
-    matched.push({ spiffeId, selectors: rule.selectors, dnsNames: rule.dnsNames, ...(rule.hint !== undefined ? { hint: rule.hint } : {}) });
+    // A fixed-ID rule already is the entry; only rendered templates need a new object.
+    matched.push(rule.spiffeId !== undefined ? (rule as RegistrationEntry) : { spiffeId, selectors: rule.selectors, dnsNames: rule.dnsNames, ...(rule.hint !== undefined ? { hint: rule.hint } : {}) });
   }
   return matched;
 }

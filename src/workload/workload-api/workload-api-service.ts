@@ -115,12 +115,21 @@ export function workloadApiService(deps: WorkloadApiDependencies): UntypedServic
   };
 
   return {
-    FetchX509SVID: stream('workload_x509_svid', renderSvids, (workload, change) =>
-      change.kind === 'bundle' || workload.entries.some((entry) => entry.spiffeId === change.spiffeId),
-    ),
+    FetchX509SVID: stream('workload_x509_svid', renderSvids, (workload, change) => change.kind === 'bundle' || idsOf(workload.entries).has(change.spiffeId)),
     FetchX509Bundles: stream('workload_x509_bundles', renderBundles, (_workload, change) => change.kind === 'bundle'),
     ...jwtHandlers({ resolver: deps.resolver, jwt: deps.jwt, logger: deps.logger, ...(deps.streams ? { streams: deps.streams } : {}), ...(deps.metrics ? { metrics: deps.metrics } : {}) }),
   };
+}
+
+/** The IDs a stream serves, as a set: every store change is checked against it (storms: 2,000 changes). */
+const idSets = new WeakMap<readonly RegistrationEntry[], Set<string>>();
+function idsOf(entries: readonly RegistrationEntry[]): Set<string> {
+  let ids = idSets.get(entries);
+  if (!ids) {
+    ids = new Set(entries.map((entry) => entry.spiffeId));
+    idSets.set(entries, ids);
+  }
+  return ids;
 }
 
 /** What an entry puts into the stream's message; equal keys mean nothing to re-send. */
