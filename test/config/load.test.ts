@@ -73,8 +73,6 @@ test('a valid file with every key loads into the expected frozen object', () => 
         bundleFile: '/etc/meshid/nginx/bundle.pem',
         keyMode: 0o640,
         owner: { uid: 101, gid: 101 },
-        pkcs12File: path.join(FIXTURES, 'app.p12'),
-        pkcs12PasswordFile: path.join(FIXTURES, 'app.p12.pass'),
         afterWrite: 'nginx -s reload',
       },
     ],
@@ -248,7 +246,7 @@ test('templates, wildcards, files targets and the admin address are checked, eve
           { selectors: ['k8s:pod-label:app', 'docker:label:team:*'] },
         ],
         files: [
-          { spiffeId: 'spiffe://other.org/nginx', certFile: 'a.pem', keyFile: 'a.pem', keyMode: '999', owner: 'nginx', pkcs12File: 'x.p12' },
+          { spiffeId: 'spiffe://other.org/nginx', certFile: 'a.pem', keyFile: 'a.pem', keyMode: '999', owner: 'nginx' },
         ],
         admin: { listen: '0.0.0.0' },
       },

@@ -37,8 +37,6 @@ export interface FileTargetConfig {
   /** Permission bits of keyFile (and pkcs12File), e.g. 0o600. */
   readonly keyMode: number;
   readonly owner?: { readonly uid: number; readonly gid: number };
-  readonly pkcs12File?: string;
-  readonly pkcs12PasswordFile?: string;
   readonly afterWrite?: string;
 }
 
