@@ -1,5 +1,5 @@
 import { exec } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { FileTargetConfig } from '../agent/config/agent-config';
@@ -9,6 +9,7 @@ import type { Clock, Timer } from '../rotation/clock';
 import type { StoreChange, SvidStore } from '../rotation/svid-store';
 import type { X509Svid } from '../rotation/x509-svid';
 import { stageFile, type StagedFile } from '../upstream/atomic-file';
+import { buildPkcs12 } from './pkcs12';
 import type { RegistrationEntry } from '../workload/entries';
 
 export interface FileTargetOptions {
@@ -97,13 +98,19 @@ export class FileTarget {
 
     const bundlePem = bundle.rootsDer.map((der) => derToPem('CERTIFICATE', der)).join('');
     const owner = target.owner;
-    await Promise.all([...new Set([target.certFile, target.keyFile, target.bundleFile].filter((file) => file !== undefined).map((file) => path.dirname(file)))].map((dir) => mkdir(dir, { recursive: true })));
+    await Promise.all([...new Set([target.certFile, target.keyFile, target.bundleFile, target.pkcs12File].filter((file) => file !== undefined).map((file) => path.dirname(file)))].map((dir) => mkdir(dir, { recursive: true })));
     // Stage every file, then rename them all: running out of space half-way leaves the old set.
     const staged: StagedFile[] = [];
     try {
       if (target.bundleFile !== undefined) staged.push(await stageFile(target.bundleFile, bundlePem, 0o644, owner));
       staged.push(await stageFile(target.keyFile, derToPem('PRIVATE KEY', svid.privateKeyPkcs8Der), target.keyMode, owner));
       staged.push(await stageFile(target.certFile, svid.chainDer.map((der) => derToPem('CERTIFICATE', der)).join(''), 0o644, owner));
+      if (target.pkcs12File !== undefined && target.pkcs12PasswordFile !== undefined) {
+        // Read each time: an operator may rotate the password file without touching meshid.
+        const password = (await readFile(target.pkcs12PasswordFile, 'utf8')).replace(/\r?\n$/, '');
+        const keystore = buildPkcs12({ chainDer: svid.chainDer, privateKeyPkcs8Der: svid.privateKeyPkcs8Der, password, friendlyName: 'svid' });
+        staged.push(await stageFile(target.pkcs12File, keystore, target.keyMode, owner));
+      }
       for (const stageExtra of this.options.extraFiles ?? []) staged.push(await stageExtra(svid, bundlePem));
     } catch (error) {
       await Promise.all(staged.map((file) => file.discard()));

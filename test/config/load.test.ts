@@ -73,6 +73,8 @@ test('a valid file with every key loads into the expected frozen object', () => 
         bundleFile: '/etc/meshid/nginx/bundle.pem',
         keyMode: 0o640,
         owner: { uid: 101, gid: 101 },
+        pkcs12File: path.join(FIXTURES, 'app.p12'),
+        pkcs12PasswordFile: path.join(FIXTURES, 'app.p12.pass'),
         afterWrite: 'nginx -s reload',
       },
     ],
@@ -246,7 +248,8 @@ test('templates, wildcards, files targets and the admin address are checked, eve
           { selectors: ['k8s:pod-label:app', 'docker:label:team:*'] },
         ],
         files: [
-          { spiffeId: 'spiffe://other.org/nginx', certFile: 'a.pem', keyFile: 'a.pem', keyMode: '999', owner: 'nginx' },
+          { spiffeId: 'spiffe://other.org/nginx', certFile: 'a.pem', keyFile: 'a.pem', keyMode: '999', owner: 'nginx', pkcs12File: 'x.p12' },
+          { spiffeId: 'spiffe://example.org/java', certFile: 'j.pem', keyFile: 'j.pem', pkcs12File: 'j.p12' },
         ],
         admin: { listen: '0.0.0.0' },
       },
@@ -263,6 +266,8 @@ test('templates, wildcards, files targets and the admin address are checked, eve
     'admin.listen: "0.0.0.0" is not host:port (e.g. 127.0.0.1:8088 or [::1]:8088)',
     'entries[1].spiffeIdTemplate: "spiffe://other.org/{{k8s.ns}}" must start with spiffe://{{trustDomain}}/ or spiffe://example.org/',
     'files[0].spiffeId: "spiffe://other.org/nginx" is not in trust domain "example.org"',
+    'files[1]: pkcs12File needs pkcs12PasswordFile (Java keystores require a password)',
+    'files[1].keyFile: "/etc/meshid/j.pem" is also files[1].certFile; each file has one writer',
   ]);
 });
 

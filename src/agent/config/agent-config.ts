@@ -37,6 +37,9 @@ export interface FileTargetConfig {
   /** Permission bits of keyFile (and pkcs12File), e.g. 0o600. */
   readonly keyMode: number;
   readonly owner?: { readonly uid: number; readonly gid: number };
+  /** A PKCS#12 keystore of the same key and chain (Java), protected by the password in the file. */
+  readonly pkcs12File?: string;
+  readonly pkcs12PasswordFile?: string;
   readonly afterWrite?: string;
 }
 

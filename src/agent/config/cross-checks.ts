@@ -55,7 +55,10 @@ export function crossCheckProblems(input: unknown, baseDir: string): string[] {
       }
       const target = validValue(fieldSchemas.fileTarget, raw);
       if (!target) return;
-      for (const key of ['certFile', 'keyFile', 'bundleFile'] as const) {
+      if (target.pkcs12File !== undefined && target.pkcs12PasswordFile === undefined) {
+        problems.push(`${where}: pkcs12File needs pkcs12PasswordFile (Java keystores require a password)`);
+      }
+      for (const key of ['certFile', 'keyFile', 'bundleFile', 'pkcs12File'] as const) {
         const file = target[key];
         if (file === undefined) continue;
         const resolved = path.resolve(baseDir, file);

@@ -139,7 +139,7 @@ function buildAttestors(raw: RawConfig['attestors'], resolve: (file: string) => 
 }
 
 function buildFileTarget(raw: RawConfig['files'][number], resolve: (file: string) => string): FileTargetConfig {
-  const optionalFile = (key: 'bundleFile') => (raw[key] !== undefined ? { [key]: resolve(raw[key]) } : {});
+  const optionalFile = (key: 'bundleFile' | 'pkcs12File' | 'pkcs12PasswordFile') => (raw[key] !== undefined ? { [key]: resolve(raw[key]) } : {});
   const [uid, gid] = raw.owner?.split(':').map(Number) ?? [];
   return {
     spiffeId: raw.spiffeId,
@@ -147,6 +147,8 @@ function buildFileTarget(raw: RawConfig['files'][number], resolve: (file: string
     certFile: resolve(raw.certFile),
     keyFile: resolve(raw.keyFile),
     ...optionalFile('bundleFile'),
+    ...optionalFile('pkcs12File'),
+    ...optionalFile('pkcs12PasswordFile'),
     keyMode: parseInt(raw.keyMode, 8),
     ...(uid !== undefined && gid !== undefined ? { owner: { uid, gid } } : {}),
     ...(raw.afterWrite !== undefined ? { afterWrite: raw.afterWrite } : {}),

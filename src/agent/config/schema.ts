@@ -99,6 +99,8 @@ const fileTargetSchema = mapping({
   bundleFile: text().optional(),
   keyMode: ruled((mode) => (/^0?[0-7]{3}$/.test(mode) ? undefined : `"${mode}" is not an octal file mode such as "0600"`), 'an octal mode string such as "0600"').default('0600'),
   owner: ruled((owner) => (/^\d+:\d+$/.test(owner) ? undefined : `"${owner}" is not "<uid>:<gid>" (numbers)`), 'a "<uid>:<gid>" string').optional(),
+  pkcs12File: text().optional(),
+  pkcs12PasswordFile: text().optional(),
   afterWrite: text().optional(),
 });
 
