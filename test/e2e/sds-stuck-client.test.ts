@@ -83,7 +83,10 @@ test('a client that stops reading does not delay another stream\'s rotations, an
   const received = stalled.messages.map(stalledSerial);
   t.diagnostic(`healthy stream: ${seenByHealthy.length} versions; stalled stream after resuming: ${received.length} messages`);
   assert.equal(received.at(-1), expected, 'the stalled client ends on the current certificate');
-  assert.ok(received.length < seenByHealthy.length, `superseded versions were dropped, not queued: ${received.length} of ${seenByHealthy.length}`);
+  // At least ROTATIONS versions were produced (one per round); the stalled stream holds only what
+  // its transport buffered before it stopped reading, plus the latest. (The healthy stream's own
+  // count depends on scheduling, so it is not the yardstick.)
+  assert.ok(received.length < ROTATIONS, `superseded versions were dropped, not queued: ${received.length} of at least ${ROTATIONS} versions`);
   // Each stream renders on its own schedule, so the two may see different intermediate versions;
   // what holds for both is that no version is sent twice.
   assert.equal(new Set(received).size, received.length, 'no certificate sent twice');
