@@ -8,6 +8,9 @@ import { BACKDATE_MS, type NodeCa } from './node-ca';
 import { drawJitter, rotationTime } from './rotation-time';
 import type { X509Svid } from './x509-svid';
 
+/** Re-mints when a fresh SVID was already expired on arrival; bounded so a stuck clock cannot loop. */
+const MAX_MINT_ATTEMPTS = 3;
+
 export type StoreChange = { readonly kind: 'svid'; readonly spiffeId: string } | { readonly kind: 'bundle' };
 
 export interface SvidStoreOptions {
@@ -59,19 +62,22 @@ export class SvidStore {
 
   /** The entry's current SVID, minting it if there is none or it has expired. */
   async get(entry: RegistrationEntry): Promise<X509Svid> {
+    const { clock, ca } = this.options;
     const current = this.held.get(entry.spiffeId);
-    if (current && this.options.clock.now() < current.svid.notAfterMs) {
+    if (current && clock.now() < current.svid.notAfterMs) {
       current.used = true;
       return current.svid;
     }
-    const minted = await this.mintFor(entry);
-    const installed = this.held.get(entry.spiffeId);
-    if (installed?.svid === minted) installed.used = true;
-    // A mint that started before its issuer expired can finish after: never hand that out.
-    if (this.options.clock.now() >= minted.notAfterMs) {
-      throw new MeshidError('NOT_READY', `no valid SVID for ${entry.spiffeId}: its signing CA has expired and could not be renewed yet`);
+    // A mint that started before its notAfter can finish after it (its issuer expired meanwhile,
+    // or time jumped: a suspended host). Never hand that out; mint again while the CA is valid.
+    for (let attempt = 0; attempt < MAX_MINT_ATTEMPTS; attempt++) {
+      const minted = await this.mintFor(entry);
+      const installed = this.held.get(entry.spiffeId);
+      if (installed?.svid === minted) installed.used = true;
+      if (clock.now() < minted.notAfterMs) return minted;
+      if (clock.now() >= ca.authority.notAfterMs) break;
     }
-    return minted;
+    throw new MeshidError('NOT_READY', `no valid SVID for ${entry.spiffeId}: its signing CA has expired and could not be renewed yet`);
   }
 
   /** The SVIDs held now, in no particular order, without keys. */
