@@ -51,6 +51,8 @@ export class SvidStore {
 
   constructor(private readonly options: SvidStoreOptions) {
     options.ca.onRotate(() => void this.remintAll());
+    // A root rotation publishing or dropping roots: every stream re-sends its bundle.
+    options.ca.onBundleChange(() => this.publish({ kind: 'bundle' }));
   }
 
   get bundle() {
@@ -113,6 +115,7 @@ export class SvidStore {
     const notBeforeMs = now - BACKDATE_MS;
     // A leaf never outlives the intermediate that signs it.
     const notAfterMs = Math.min(now + svidTtlMs, authority.notAfterMs);
+    ca.issued.noteLeaf(authority.upstreamEpoch, notAfterMs);
     const minted = await authority.minter.mint({
       spiffeId: SpiffeId.parse(entry.spiffeId),
       dnsNames: entry.dnsNames,
@@ -185,12 +188,15 @@ export class SvidStore {
   private async remintAll(): Promise<void> {
     const entries = [...this.held.values()].map((held) => held.entry);
     await Promise.all(
-      entries.map((entry) =>
-        this.mintFor(entry).catch((error: unknown) => {
+      entries.map(async (entry) => {
+        // A mint started before the rotation signs with the superseded intermediate; sharing
+        // it would leave this ID on the old chain until its next half-life. Let it finish, then mint anew.
+        await this.inflight.get(entry.spiffeId)?.catch(() => undefined);
+        return this.mintFor(entry).catch((error: unknown) => {
           const held = this.held.get(entry.spiffeId);
           if (held) this.retryLater(held, error);
-        }),
-      ),
+        });
+      }),
     );
   }
 
