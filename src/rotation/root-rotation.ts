@@ -199,14 +199,12 @@ export class RootRotation {
     }
     if (this.stopped) return;
     this.enter('switched');
+    const nothingToDrop = rotation.newRoots.length === ca.bundle.rootsDer.length;
+    if (!nothingToDrop) this.scheduleDrop(rotation);
     await rotation.successor.onSwitched?.().catch((error: unknown) => logger.error({ err: error }, 'root rotation: persisting the new upstream failed; a restart would load the old one'));
     // The old upstream signs nothing any more; its HSM session (if any) can go.
     await rotation.previous.close?.().catch((error: unknown) => logger.warn({ err: error }, 'root rotation: closing the old upstream failed'));
-    if (rotation.newRoots.length === ca.bundle.rootsDer.length) {
-      await this.complete(rotation); // no root left the trust set: nothing to drop
-      return;
-    }
-    this.scheduleDrop(rotation);
+    if (nothingToDrop) await this.complete(rotation); // no root left the trust set
   }
 
   private scheduleDrop(rotation: Rotation): void {
