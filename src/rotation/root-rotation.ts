@@ -57,6 +57,7 @@ export class RootRotation {
   private unsubscribeAcks: (() => void) | undefined;
   private recheckFiles = false;
   private stopped = false;
+  private readonly inflight = new Set<Promise<void>>();
 
   constructor(private readonly options: RootRotationOptions) {
     this.phaseSinceMs = options.clock.now();
@@ -95,7 +96,7 @@ export class RootRotation {
     const union = [...oldRoots, ...newRoots.filter((root) => !oldRoots.some((old) => old.equals(root)))];
     if (union.length === oldRoots.length) {
       logger.info({ trigger }, 'root rotation: the new upstream chains to roots already trusted; switching at once');
-      void this.switchOver(rotation);
+      this.track(this.switchOver(rotation));
     } else {
       this.publish(rotation, union);
     }
@@ -151,9 +152,16 @@ export class RootRotation {
     };
   }
 
-  stop(): void {
+  /** Cancels the waits; resolves once a switch or completion under way has persisted its files. */
+  async stop(): Promise<void> {
     this.stopped = true;
     this.clearWaits();
+    await Promise.all(this.inflight);
+  }
+
+  private track(work: Promise<void>): void {
+    this.inflight.add(work);
+    void work.finally(() => this.inflight.delete(work));
   }
 
   /** Phase 1: every bundle carries old and new roots; then wait for them to propagate. */
@@ -185,7 +193,7 @@ export class RootRotation {
       this.options.logger.warn({ streams: behind, bundleVersion: rotation.publishedVersion }, 'root rotation: switching although these SDS streams never ACKed the bundle with the new roots (cap reached)');
     }
     this.clearWaits();
-    void this.switchOver(rotation);
+    this.track(this.switchOver(rotation));
   }
 
   /** Phase 3: the node intermediate (and so every leaf) moves under the new upstream. */
@@ -228,7 +236,7 @@ export class RootRotation {
     const bundle = this.options.ca.publishRoots(rotation.newRoots);
     this.options.ca.issued.forgetUpTo(rotation.previousEpoch);
     this.options.logger.info({ bundleVersion: bundle.version }, 'root rotation: dropping the old roots from bundles');
-    void this.complete(rotation);
+    this.track(this.complete(rotation));
   }
 
   private async complete(rotation: Rotation): Promise<void> {
