@@ -112,6 +112,8 @@ export class SvidStore {
     const { ca, clock, svidTtlMs, random } = this.options;
     const authority = ca.authority;
     const now = clock.now();
+    // The intermediate expired and could not be renewed (upstream gone): mint nothing rather than dead certificates.
+    if (authority.notAfterMs <= now) throw new MeshidError('NOT_READY', `no valid SVID for ${entry.spiffeId}: its signing CA has expired and could not be renewed yet`);
     const notBeforeMs = now - BACKDATE_MS;
     // A leaf never outlives the intermediate that signs it.
     const notAfterMs = Math.min(now + svidTtlMs, authority.notAfterMs);
@@ -131,17 +133,21 @@ export class SvidStore {
       notAfterMs,
       rotateAtMs: rotationTime(notBeforeMs, notAfterMs, drawJitter(random)),
     };
-    this.install(entry, svid);
+    this.install(entry, svid, notAfterMs === authority.notAfterMs);
     return svid;
   }
 
-  private install(entry: RegistrationEntry, svid: X509Svid): void {
+  private install(entry: RegistrationEntry, svid: X509Svid, cappedByIssuer: boolean): void {
     const previous = this.held.get(entry.spiffeId);
     previous?.timer.cancel();
     if (this.stopped) return;
     const backoff = previous?.backoff ?? new Backoff(1_000, 30_000, this.options.random);
     backoff.reset();
-    const timer = this.options.clock.setTimer(svid.rotateAtMs - this.options.clock.now(), () => void this.rotate(entry.spiffeId));
+    // Cut short by its intermediate's notAfter: a re-mint under the same intermediate could not
+    // last longer (near the end it would repeat at once, forever). The intermediate's rotation
+    // re-mints it (onRotate); if that never comes, the SVID is looked at again when it expires.
+    const dueAt = cappedByIssuer ? svid.notAfterMs : svid.rotateAtMs;
+    const timer = this.options.clock.setTimer(dueAt - this.options.clock.now(), () => void this.rotate(entry.spiffeId));
     this.held.set(entry.spiffeId, { entry, svid, timer, backoff, used: false });
     this.options.onIssued?.(entry.spiffeId, previous ? 'rotation' : 'first');
     this.publish({ kind: 'svid', spiffeId: entry.spiffeId });
