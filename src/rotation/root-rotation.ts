@@ -38,6 +38,8 @@ interface Rotation {
   switchNotBeforeMs?: number;
   switchDeadlineMs?: number;
   dropAtMs?: number;
+  /** The switch's persistence (onSwitched), which completion must not overtake. */
+  persisted?: Promise<void>;
 }
 
 /**
@@ -208,8 +210,9 @@ export class RootRotation {
     if (this.stopped) return;
     this.enter('switched');
     const nothingToDrop = rotation.newRoots.length === ca.bundle.rootsDer.length;
+    rotation.persisted = (rotation.successor.onSwitched?.() ?? Promise.resolve()).catch((error: unknown) => logger.error({ err: error }, 'root rotation: persisting the new upstream failed; a restart would load the old one'));
     if (!nothingToDrop) this.scheduleDrop(rotation);
-    await rotation.successor.onSwitched?.().catch((error: unknown) => logger.error({ err: error }, 'root rotation: persisting the new upstream failed; a restart would load the old one'));
+    await rotation.persisted;
     // The old upstream signs nothing any more; its HSM session (if any) can go.
     await rotation.previous.close?.().catch((error: unknown) => logger.warn({ err: error }, 'root rotation: closing the old upstream failed'));
     if (nothingToDrop) await this.complete(rotation); // no root left the trust set
@@ -218,7 +221,7 @@ export class RootRotation {
   private scheduleDrop(rotation: Rotation): void {
     const { ca, clock, logger } = this.options;
     // Leaves handed out under the old roots stay valid until their notAfter; until then peers need the old roots.
-    const dropAtMs = ca.issued.lastExpiryUpTo(rotation.previousEpoch);
+    const dropAtMs = Math.max(ca.issued.lastExpiryUpTo(rotation.previousEpoch), clock.now());
     rotation.dropAtMs = dropAtMs;
     logger.info({ dropAt: isoTime(dropAtMs), generation: ca.authority.generation }, 'root rotation: switched to the new upstream; old roots stay in bundles until the last leaf under them expires');
     this.timers.push(clock.setTimer(dropAtMs - clock.now(), () => this.dropWhenExpired(rotation)));
@@ -240,6 +243,7 @@ export class RootRotation {
   }
 
   private async complete(rotation: Rotation): Promise<void> {
+    await rotation.persisted; // the switch's files first, or the retired root would be written after its removal
     await rotation.successor.onCompleted?.().catch((error: unknown) => this.options.logger.error({ err: error }, 'root rotation: removing the retired root files failed'));
     this.completed++;
     this.current = undefined;
