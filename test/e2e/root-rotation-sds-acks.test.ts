@@ -104,7 +104,7 @@ test('the switch waits until every SDS stream serving a validation context has A
   assert.deepEqual(sotwRoots(await sotw.reader.next()), [newRoot]);
   const deltaDropped = await delta.reader.next();
   assert.deepEqual(deltaRoots(deltaDropped), [newRoot]);
-  assert.equal((await rotationStatus(admin)).phase, 'idle');
+  await eventually(async () => (await rotationStatus(admin)).phase === 'idle', 'the rotation to complete');
   janitor.cleanAll(); // closed streams no longer count for the next rotation
 });
 
