@@ -1,6 +1,6 @@
 import path from 'node:path';
-import pino, { type Logger } from 'pino';
-import { startAgent, type RunningAgent } from '../../src/agent/agent';
+import pino from 'pino';
+import { startAgent, type AgentDependencies, type RunningAgent } from '../../src/agent/agent';
 import { parseConfig } from '../../src/agent/config/load';
 import type { Clock } from '../../src/rotation/clock';
 import { makeTempDir } from './temp-dir';
@@ -11,19 +11,13 @@ export interface Harness {
   readonly socketPath: string;
 }
 
-/** Optional agent dependencies a test may pin: a fixed jitter draw, a capturing logger. */
-export interface HarnessDependencies {
-  readonly random?: () => number;
-  readonly logger?: Logger;
-}
-
 /** Starts a real agent in this process on a temporary socket, with the given YAML-shaped overrides. */
-export async function startTestAgent(overrides: Record<string, unknown>, clock?: Clock, deps: HarnessDependencies = {}): Promise<Harness> {
+export async function startTestAgent(overrides: Record<string, unknown>, clock?: Clock, deps: AgentDependencies = {}): Promise<Harness> {
   const dir = await makeTempDir('meshid-e2e-');
   const socketPath = path.join(dir, 'sock', 'agent.sock');
   // Port 0: every test agent gets its own admin port (several agents run in one process).
   const config = parseConfig({ trustDomain: 'example.org', dataDir: path.join(dir, 'data'), socketPath, admin: { listen: '127.0.0.1:0' }, ...overrides }, { baseDir: dir });
   // MESHID_TEST_LOG=debug shows the agent's log while debugging a test.
-  const agent = await startAgent(config, { logger: deps.logger ?? pino({ level: process.env.MESHID_TEST_LOG ?? 'silent' }), ...(clock ? { clock } : {}), ...(deps.random ? { random: deps.random } : {}) });
+  const agent = await startAgent(config, { logger: pino({ level: process.env.MESHID_TEST_LOG ?? 'silent' }), ...(clock ? { clock } : {}), ...deps });
   return { agent, dir, socketPath };
 }
