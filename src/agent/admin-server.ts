@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import type { RotationRequestResult } from '../rotation/root-rotation';
+import type { RotationStatus } from '../rotation/root-rotation-status';
 import type { SvidStore } from '../rotation/svid-store';
 import type { AgentMetrics } from '../telemetry/agent-metrics';
 import type { StreamTracker } from '../telemetry/stream-tracker';
@@ -14,6 +16,8 @@ export interface AdminServerOptions {
   /** undefined when ready, else why not (shown in /ready's body). */
   readonly notReadyReason: () => string | undefined;
   readonly logger: Logger;
+  /** Root rotation: GET /ca/rotation shows it, POST /ca/rotate starts one. */
+  readonly rotation?: { status(): RotationStatus; request(): Promise<RotationRequestResult> };
 }
 
 /**
@@ -28,7 +32,7 @@ export class AdminServer {
 
   static async listen(options: AdminServerOptions): Promise<AdminServer> {
     const server = http.createServer((request, response) => {
-      route(options, request.method ?? 'GET', new URL(request.url ?? '/', 'http://admin').pathname).then(
+      route(options, request, new URL(request.url ?? '/', 'http://admin').pathname).then(
         ({ status, type, body }) => {
           response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
           response.end(body);
@@ -70,9 +74,13 @@ interface Reply {
 
 const json = (status: number, value: unknown): Reply => ({ status, type: 'application/json', body: `${JSON.stringify(value, null, 2)}\n` });
 
-async function route(options: AdminServerOptions, method: string, pathname: string): Promise<Reply> {
+async function route(options: AdminServerOptions, request: http.IncomingMessage, pathname: string): Promise<Reply> {
+  const method = request.method ?? 'GET';
+  if (pathname === '/ca/rotate' && options.rotation) return method === 'POST' ? rotate(options.rotation, request) : json(405, { error: 'only POST' });
   if (method !== 'GET' && method !== 'HEAD') return json(405, { error: 'only GET' });
   switch (pathname) {
+    case '/ca/rotation':
+      return options.rotation ? json(200, options.rotation.status()) : json(404, { error: 'root rotation is not available' });
     case '/live':
       return json(200, { status: 'live' });
     case '/ready': {
@@ -97,6 +105,31 @@ async function route(options: AdminServerOptions, method: string, pathname: stri
       return json(200, { svids });
     }
     default:
-      return json(404, { error: `no such endpoint; try /live, /ready, /metrics, /debug/svids` });
+      return json(404, { error: `no such endpoint; try /live, /ready, /metrics, /debug/svids, /ca/rotation` });
   }
+}
+
+const STATUS_BY_REFUSAL = { 'in-progress': 409, unchanged: 409, invalid: 422 } as const;
+
+/**
+ * POST /ca/rotate changes what every workload trusts, so only a local operator may call it: the
+ * request must come over loopback, name a loopback host (a DNS-rebound web page names its own),
+ * and carry a JSON content type (a cross-site form cannot send one without a CORS preflight,
+ * which this server never grants).
+ */
+async function rotate(rotation: NonNullable<AdminServerOptions['rotation']>, request: http.IncomingMessage): Promise<Reply> {
+  if (!isLoopback(request.socket.remoteAddress) || !isLoopbackHost(request.headers.host)) return json(403, { error: 'POST /ca/rotate is accepted only from loopback (run meshid ca rotate on the node)' });
+  if (!/^application\/json\b/.test(request.headers['content-type'] ?? '')) return json(415, { error: 'send Content-Type: application/json' });
+  request.resume(); // the body carries nothing
+  const result = await rotation.request();
+  return result.outcome === 'started' ? json(202, result.status) : json(STATUS_BY_REFUSAL[result.reason], { error: result.message, reason: result.reason });
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address !== undefined && (address === '::1' || /^(::ffff:)?127\./.test(address));
+}
+
+function isLoopbackHost(host: string | undefined): boolean {
+  const name = (host ?? '').replace(/:\d+$/, '');
+  return name === 'localhost' || name === '[::1]' || /^127(\.\d{1,3}){3}$/.test(name);
 }

@@ -2,13 +2,18 @@ import type { Logger } from 'pino';
 import pino from 'pino';
 import { MeshidError } from '../errors';
 import { JwtAuthority } from '../jwt/jwt-authority';
+import { BundleAckTracker } from '../rotation/bundle-ack-tracker';
 import { NodeCa } from '../rotation/node-ca';
+import { RootRotation } from '../rotation/root-rotation';
 import { systemClock, type Clock } from '../rotation/clock';
 import { SvidStore } from '../rotation/svid-store';
 import { sdsService } from '../sds/sds-service';
 import { AgentMetrics } from '../telemetry/agent-metrics';
 import { StreamTracker } from '../telemetry/stream-tracker';
 import { loadUpstream } from '../upstream/load-upstream';
+import { removeRetiredRoot } from '../upstream/self-signed-rotation';
+import { UpstreamFileWatch, upstreamFiles } from '../upstream/upstream-file-watch';
+import { prepareSuccessor } from '../upstream/upstream-successor';
 import { StaticEntrySource } from '../workload/entries';
 import { PeerRegistry } from '../workload/peer-identity';
 import { SocketListener } from '../workload/socket-listener';
@@ -79,8 +84,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
     if (entries instanceof WatchedEntriesFile) cleanups.push(() => entries.stop());
     const replaceInlineEntries = (next: AgentConfig['entries']): void => (entries instanceof WatchedEntriesFile ? entries.replaceInline(next) : entries.replace(next));
 
-    const upstream = await loadUpstream(config, new Date(clock.now()));
-    cleanups.push(() => upstream.close?.()); // releases an HSM session
+    const upstream = await loadUpstream(config, new Date(clock.now()), logger);
     const ca = new NodeCa({
       upstream,
       trustDomain: config.trustDomain,
@@ -91,8 +95,29 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       random: deps.random,
       onUpstreamError: () => metrics.upstreamErrors.inc(),
     });
+    cleanups.push(() => ca.currentUpstream.close?.()); // releases an HSM session (a root rotation may have replaced it)
     await ca.start();
     cleanups.push(() => ca.stop());
+    const acks = new BundleAckTracker();
+    const rotation = new RootRotation({
+      ca,
+      acks,
+      clock,
+      logger,
+      propagationDelayMs: config.ca.rotationPropagationDelayMs,
+      prepare: (trigger) => prepareSuccessor(config, new Date(clock.now()), trigger === 'files-changed' ? trigger : 'admin'),
+      onPhase: (phase) => metrics.setRotationPhase(phase),
+      onCompleted: () => metrics.rootRotations.inc(),
+    });
+    cleanups.push(() => rotation.stop());
+    // Leaves under a root retired before a restart were minted before it, so within one SVID TTL.
+    if (upstream.retiredRootsDer?.length) rotation.resumeDrop(upstream.retiredRootsDer, clock.now() + config.svid.ttlMs, () => removeRetiredRoot(config.dataDir));
+    const watchedFiles = upstreamFiles(config.upstream);
+    if (watchedFiles.length > 0) {
+      const watch = new UpstreamFileWatch(watchedFiles, () => void rotation.request('files-changed'), logger);
+      await watch.start();
+      cleanups.push(() => watch.stop());
+    }
     const store = new SvidStore({ ca, svidTtlMs: config.svid.ttlMs, clock, logger, random: deps.random, onIssued: (_id, kind) => metrics.svidsIssued.inc({ kind }) });
     cleanups.push(() => store.stop());
     metrics.observe(store, ca);
@@ -116,7 +141,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
     });
     const { server, injector } = createGrpcServer({
       workloadApi: workloadApiService({ resolver, store, jwt, logger, streams, metrics }),
-      sds: sdsService({ resolver, store, trustDomain: config.trustDomain, logger, streams, metrics }),
+      sds: sdsService({ resolver, store, trustDomain: config.trustDomain, logger, streams, metrics, acks }),
     });
     cleanups.push(() => server.forceShutdown());
 
@@ -133,6 +158,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
         store,
         streams,
         logger,
+        rotation: { status: () => rotation.status(), request: () => rotation.request('admin') },
         notReadyReason: () => (stopping ? 'shutting down' : clock.now() >= ca.authority.notAfterMs ? 'node CA expired and not yet renewed' : undefined),
       }).catch((error: unknown) => {
         throw new MeshidError('INVALID_CONFIG', `admin.listen ${config.admin.host}:${config.admin.port}: ${(error as Error).message}`);

@@ -8,12 +8,15 @@ import { keyObjectSigner } from '../identity/signer';
 import type { UpstreamAuthority } from '../upstream/upstream-authority';
 import { Backoff } from './backoff';
 import type { Clock, Timer } from './clock';
+import { IssuedExpiryLedger } from './issued-expiry-ledger';
 import { drawJitter, rotationTime } from './rotation-time';
 import type { TrustBundle } from './x509-svid';
 
 /** The node intermediate currently signing leaves. Immutable; rotation swaps in a new one. */
 export interface SigningAuthority {
   readonly generation: number;
+  /** Which upstream signed it: 1 for the upstream at start, +1 per root rotation switch. */
+  readonly upstreamEpoch: number;
   readonly minter: LeafMinter;
   /** Node intermediate first, then upstream intermediates: appended to every leaf. */
   readonly chainDer: readonly Buffer[];
@@ -44,19 +47,39 @@ export const BACKDATE_MS = 10_000;
 export class NodeCa {
   private active: SigningAuthority | undefined;
   private generation = 0;
+  private upstream: UpstreamAuthority;
+  private upstreamEpoch = 1;
+  private currentBundle: TrustBundle;
   private timer: Timer | undefined;
   private readonly listeners = new Set<(authority: SigningAuthority) => void>();
+  private readonly bundleListeners = new Set<(bundle: TrustBundle) => void>();
   private readonly backoff: Backoff;
   private stopped = false;
-  readonly bundle: TrustBundle;
+  /** Expiry of what each upstream epoch issued (root rotation waits on it before dropping roots). */
+  readonly issued = new IssuedExpiryLedger();
 
   constructor(private readonly options: NodeCaOptions) {
     this.backoff = new Backoff(1_000, 60_000, options.random);
-    this.bundle = { trustDomain: options.trustDomain, version: 1, rootsDer: options.upstream.rootsDer };
+    this.upstream = options.upstream;
+    this.currentBundle = { trustDomain: options.trustDomain, version: 1, rootsDer: options.upstream.rootsDer };
+  }
+
+  /** The trust bundle served now; a root rotation replaces it with a higher version. */
+  get bundle(): TrustBundle {
+    return this.currentBundle;
+  }
+
+  /** The upstream the next intermediate will be signed by. */
+  get currentUpstream(): UpstreamAuthority {
+    return this.upstream;
+  }
+
+  get currentUpstreamEpoch(): number {
+    return this.upstreamEpoch;
   }
 
   async start(): Promise<void> {
-    this.install(await this.mintIntermediate());
+    this.install(await this.mintIntermediate(this.upstream, this.upstreamEpoch));
   }
 
   get authority(): SigningAuthority {
@@ -68,6 +91,35 @@ export class NodeCa {
   onRotate(listener: (authority: SigningAuthority) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Told of every new trust bundle (root rotation), after it is in place. */
+  onBundleChange(listener: (bundle: TrustBundle) => void): () => void {
+    this.bundleListeners.add(listener);
+    return () => this.bundleListeners.delete(listener);
+  }
+
+  /** Serves `rootsDer` as the trust bundle from now on, under the next version. */
+  publishRoots(rootsDer: readonly Buffer[]): TrustBundle {
+    this.currentBundle = { trustDomain: this.options.trustDomain, version: this.currentBundle.version + 1, rootsDer: [...rootsDer] };
+    for (const listener of this.bundleListeners) listener(this.currentBundle);
+    return this.currentBundle;
+  }
+
+  /**
+   * Signs with `next` from now on: mints an intermediate under it at once and tells the
+   * rotation listeners, so every leaf is re-minted under the new chain. Throws (and keeps the
+   * current upstream) if `next` cannot sign an intermediate.
+   */
+  async switchUpstream(next: UpstreamAuthority): Promise<SigningAuthority> {
+    const authority = await this.mintIntermediate(next, this.upstreamEpoch + 1);
+    if (this.stopped) return authority;
+    this.upstream = next;
+    this.upstreamEpoch = authority.upstreamEpoch;
+    this.install(authority);
+    this.options.logger.info({ generation: authority.generation, upstream: next.name, notAfter: new Date(authority.notAfterMs).toISOString() }, 'node intermediate minted under the new upstream');
+    for (const listener of this.listeners) listener(authority);
+    return authority;
   }
 
   stop(): void {
@@ -90,13 +142,17 @@ export class NodeCa {
 
   private async rotate(): Promise<void> {
     const { logger } = this.options;
+    const epoch = this.upstreamEpoch;
     try {
-      const next = await this.mintIntermediate();
-      if (this.stopped) return;
+      const next = await this.mintIntermediate(this.upstream, this.upstreamEpoch);
+      // A root rotation switched upstreams while this was being signed: the switch installed
+      // its own intermediate, and this one chains to the superseded root.
+      if (this.stopped || next.upstreamEpoch !== this.upstreamEpoch) return;
       this.install(next);
       logger.info({ generation: next.generation, notAfter: new Date(next.notAfterMs).toISOString() }, 'node intermediate rotated');
       for (const listener of this.listeners) listener(next);
     } catch (error) {
+      if (epoch !== this.upstreamEpoch) return; // the old upstream failed after a switch replaced it
       // Keep signing with the current intermediate while it is valid; retry with backoff.
       this.options.onUpstreamError?.(error);
       const delay = this.backoff.nextDelayMs();
@@ -105,8 +161,8 @@ export class NodeCa {
     }
   }
 
-  private async mintIntermediate(): Promise<SigningAuthority> {
-    const { upstream, trustDomain, caTtlMs, clock, leafKeyType } = this.options;
+  private async mintIntermediate(upstream: UpstreamAuthority, upstreamEpoch: number): Promise<SigningAuthority> {
+    const { trustDomain, caTtlMs, clock, leafKeyType } = this.options;
     const now = clock.now();
     const upstreamNotAfter = Date.parse(new X509Certificate(upstream.signingCertificateDer).validTo);
     const notBeforeMs = now - BACKDATE_MS;
@@ -128,8 +184,10 @@ export class NodeCa {
       nameConstrainToTrustDomain: true,
     });
     this.generation++;
+    this.issued.noteIntermediate(upstreamEpoch, notAfterMs);
     return {
       generation: this.generation,
+      upstreamEpoch,
       minter: new LeafMinter({ certificateDer, signer: keyObjectSigner(key.privateKey) }, leafKeyType),
       chainDer: [certificateDer, ...upstream.upstreamIntermediatesDer],
       notBeforeMs,

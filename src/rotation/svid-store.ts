@@ -54,6 +54,8 @@ export class SvidStore {
 
   constructor(private readonly options: SvidStoreOptions) {
     options.ca.onRotate(() => void this.remintAll());
+    // A root rotation publishing or dropping roots: every stream re-sends its bundle.
+    options.ca.onBundleChange(() => this.publish({ kind: 'bundle' }));
   }
 
   get bundle() {
@@ -116,9 +118,12 @@ export class SvidStore {
     const { ca, clock, svidTtlMs, random } = this.options;
     const authority = ca.authority;
     const now = clock.now();
+    // The intermediate expired and could not be renewed (upstream gone): mint nothing rather than dead certificates.
+    if (authority.notAfterMs <= now) throw new MeshidError('NOT_READY', `no valid SVID for ${entry.spiffeId}: its signing CA has expired and could not be renewed yet`);
     const notBeforeMs = now - BACKDATE_MS;
     // A leaf never outlives the intermediate that signs it.
     const notAfterMs = Math.min(now + svidTtlMs, authority.notAfterMs);
+    ca.issued.noteLeaf(authority.upstreamEpoch, notAfterMs);
     const minted = await authority.minter.mint({
       spiffeId: SpiffeId.parse(entry.spiffeId),
       dnsNames: entry.dnsNames,
@@ -134,17 +139,21 @@ export class SvidStore {
       notAfterMs,
       rotateAtMs: rotationTime(notBeforeMs, notAfterMs, drawJitter(random)),
     };
-    this.install(entry, svid);
+    this.install(entry, svid, notAfterMs === authority.notAfterMs);
     return svid;
   }
 
-  private install(entry: RegistrationEntry, svid: X509Svid): void {
+  private install(entry: RegistrationEntry, svid: X509Svid, cappedByIssuer: boolean): void {
     const previous = this.held.get(entry.spiffeId);
     previous?.timer.cancel();
     if (this.stopped) return;
     const backoff = previous?.backoff ?? new Backoff(1_000, 30_000, this.options.random);
     backoff.reset();
-    const timer = this.options.clock.setTimer(svid.rotateAtMs - this.options.clock.now(), () => void this.rotate(entry.spiffeId));
+    // Cut short by its intermediate's notAfter: a re-mint under the same intermediate could not
+    // last longer (near the end it would repeat at once, forever). The intermediate's rotation
+    // re-mints it (onRotate); if that never comes, the SVID is looked at again when it expires.
+    const dueAt = cappedByIssuer ? svid.notAfterMs : svid.rotateAtMs;
+    const timer = this.options.clock.setTimer(dueAt - this.options.clock.now(), () => void this.rotate(entry.spiffeId));
     this.held.set(entry.spiffeId, { entry, svid, timer, backoff, used: false });
     this.options.onIssued?.(entry.spiffeId, previous ? 'rotation' : 'first');
     this.publish({ kind: 'svid', spiffeId: entry.spiffeId });
@@ -191,12 +200,15 @@ export class SvidStore {
   private async remintAll(): Promise<void> {
     const entries = [...this.held.values()].map((held) => held.entry);
     await Promise.all(
-      entries.map((entry) =>
-        this.mintFor(entry).catch((error: unknown) => {
+      entries.map(async (entry) => {
+        // A mint started before the rotation signs with the superseded intermediate; sharing
+        // it would leave this ID on the old chain until its next half-life. Let it finish, then mint anew.
+        await this.inflight.get(entry.spiffeId)?.catch(() => undefined);
+        return this.mintFor(entry).catch((error: unknown) => {
           const held = this.held.get(entry.spiffeId);
           if (held) this.retryLater(held, error);
-        }),
-      ),
+        });
+      }),
     );
   }
 

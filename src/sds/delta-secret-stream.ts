@@ -5,7 +5,7 @@ import type { StoreChange, SvidStore } from '../rotation/svid-store';
 import { isMeshidError } from '../errors';
 import type { RegistrationEntry } from '../workload/entries';
 import { SECRET_TYPE_URL, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse } from './messages';
-import { contentVersion, renderSecret, type RenderedSecret } from './render-secrets';
+import { contentVersion, highestBundleVersion, renderSecret, type RenderedSecret } from './render-secrets';
 import { quoteName, resolveSecretName, WILDCARD, type SecretSource } from './secret-names';
 import { requireSecretTypeUrl, sameSource, sourceAffectedBy } from './stream-rules';
 import { validatorFormFor, type ValidatorForm } from './validator-choice';
@@ -55,6 +55,8 @@ export class DeltaSecretStream {
   private readonly unanswered = new Map<string, DeltaChanges>();
   private nonceCounter = 0;
   private renderCounter = 0;
+  /** The highest bundle version among the responses the client ACKed. */
+  private ackedVersion: number | undefined;
   private readonly pusher: LatestValuePusher<DeltaChanges, DeltaDiscoveryResponse>;
 
   constructor(
@@ -110,6 +112,14 @@ export class DeltaSecretStream {
     this.pusher.close();
   }
 
+  servesBundle(): boolean {
+    return [...this.subscribed.values()].some((source) => source?.kind === 'bundle');
+  }
+
+  ackedBundleVersion(): number | undefined {
+    return this.ackedVersion;
+  }
+
   private resolveOrWithdraw(name: string): SecretSource | undefined {
     try {
       return resolveSecretName(name, this.entries, this.trustDomain);
@@ -123,7 +133,12 @@ export class DeltaSecretStream {
     const nonce = request.response_nonce;
     const answered = this.unanswered.get(nonce);
     this.unanswered.delete(nonce);
-    if (!request.error_detail) return;
+    if (!request.error_detail) {
+      // Delta responses carry only what changed: a bundle ACKed earlier is still held.
+      const version = answered ? highestBundleVersion(answered.resources) : undefined;
+      if (version !== undefined && version > (this.ackedVersion ?? 0)) this.ackedVersion = version;
+      return;
+    }
     // The rejected versions stay recorded in clientHas, so they are not sent again.
     this.logger.warn(
       {

@@ -11,12 +11,16 @@ export interface RenderedSecret {
   readonly name: string;
   readonly version: string;
   readonly resource: AnyMessage;
+  /** The trust bundle version a validation context carries (root rotation waits for its ACK). */
+  readonly bundleVersion?: number;
 }
 
 export interface RenderedSecrets {
   readonly resources: AnyMessage[];
   /** Content version: equal content → equal version, across streams and reconnects. */
   readonly version: string;
+  /** The trust bundle version carried, when a validation context is among the resources. */
+  readonly bundleVersion?: number;
 }
 
 /**
@@ -28,7 +32,7 @@ export async function renderSecret(name: string, source: SecretSource, store: Sv
   if (source.kind === 'bundle') {
     const bundle = store.bundle;
     const effective: ValidatorForm = source.scope === 'roots' ? 'trusted-ca' : form;
-    return { name, version: contentVersion(`${name}=b${bundle.version}/${effective}`), resource: validationContextSecret(name, bundle, effective) };
+    return { name, version: contentVersion(`${name}=b${bundle.version}/${effective}`), resource: validationContextSecret(name, bundle, effective), bundleVersion: bundle.version };
   }
   const svid = await store.get(source.entry);
   return { name, version: contentVersion(`${name}=${svid.serialHex}`), resource: tlsCertificateSecret(name, svid) };
@@ -38,7 +42,14 @@ export async function renderSecret(name: string, source: SecretSource, store: Sv
 export async function renderSecrets(sources: ReadonlyMap<string, SecretSource>, store: SvidStore, form: ValidatorForm): Promise<Rendered<RenderedSecrets>> {
   const rendered = await Promise.all([...sources].map(([name, source]) => renderSecret(name, source, store, form)));
   const fingerprint = rendered.map((secret) => `${secret.name}@${secret.version}`).join(';');
-  return { fingerprint, message: { resources: rendered.map((secret) => secret.resource), version: contentVersion(fingerprint) } };
+  const bundleVersion = highestBundleVersion(rendered);
+  return { fingerprint, message: { resources: rendered.map((secret) => secret.resource), version: contentVersion(fingerprint), ...(bundleVersion === undefined ? {} : { bundleVersion }) } };
+}
+
+/** The highest bundle version among `secrets`, undefined when none is a validation context. */
+export function highestBundleVersion(secrets: readonly RenderedSecret[]): number | undefined {
+  const versions = secrets.flatMap((secret) => (secret.bundleVersion === undefined ? [] : [secret.bundleVersion]));
+  return versions.length === 0 ? undefined : Math.max(...versions);
 }
 
 export function contentVersion(fingerprint: string): string {

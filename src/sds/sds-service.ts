@@ -1,5 +1,6 @@
 import type { ServerDuplexStream, ServerUnaryCall, sendUnaryData, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import type { BundleAckTracker } from '../rotation/bundle-ack-tracker';
 import type { SvidStore } from '../rotation/svid-store';
 import { toServiceError } from '../workload/grpc-status';
 import type { WorkloadResolver } from '../workload/workload-resolver';
@@ -21,6 +22,8 @@ export interface SdsDependencies {
   readonly logger: Logger;
   readonly streams?: StreamTracker;
   readonly metrics?: AgentMetrics;
+  /** Where streams report the bundle versions their clients ACKed (root rotation waits on it). */
+  readonly acks?: BundleAckTracker;
 }
 
 /**

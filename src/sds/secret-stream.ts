@@ -36,6 +36,9 @@ export class SecretStream {
   private form: ValidatorForm = 'trusted-ca';
   private latestNonce = '';
   private nonceCounter = 0;
+  /** Bundle version in the latest response sent, and in the latest one the client ACKed. */
+  private sentBundleVersion: number | undefined;
+  private ackedVersion: number | undefined;
   private readonly pusher: LatestValuePusher<RenderedSecrets, DiscoveryResponse>;
 
   constructor(
@@ -73,6 +76,7 @@ export class SecretStream {
       if (namesChanged) this.pusher.notify();
       return;
     }
+    if (nonce !== '' && nonce === this.latestNonce && this.sentBundleVersion !== undefined) this.ackedVersion = this.sentBundleVersion;
     if (nonce === '') {
       this.pusher.forgetLastSent();
       this.pusher.notify();
@@ -94,6 +98,14 @@ export class SecretStream {
     this.pusher.close();
   }
 
+  servesBundle(): boolean {
+    return [...this.sources.values()].some((source) => source.kind === 'bundle');
+  }
+
+  ackedBundleVersion(): number | undefined {
+    return this.ackedVersion;
+  }
+
   /** Replaces the subscribed names; throws PERMISSION_DENIED naming a name the caller may not have. */
   private subscribe(names: readonly string[]): boolean {
     const key = names.join('\n');
@@ -106,6 +118,7 @@ export class SecretStream {
 
   private toResponse(rendered: RenderedSecrets): DiscoveryResponse {
     this.latestNonce = String(++this.nonceCounter);
+    this.sentBundleVersion = rendered.bundleVersion;
     return { version_info: rendered.version, resources: rendered.resources, type_url: SECRET_TYPE_URL, nonce: this.latestNonce };
   }
 }

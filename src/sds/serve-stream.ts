@@ -1,5 +1,6 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import type { BundleAckTracker } from '../rotation/bundle-ack-tracker';
 import type { StoreChange, SvidStore } from '../rotation/svid-store';
 import { toServiceError } from '../workload/grpc-status';
 import type { RegistrationEntry } from '../workload/entries';
@@ -18,6 +19,9 @@ export interface DiscoveryStreamHandler<Request> {
    */
   updateEntries(entries: readonly RegistrationEntry[]): void;
   close(): void;
+  /** For root rotation's ACK gate: whether a validation context is served, and its ACKed version. */
+  servesBundle(): boolean;
+  ackedBundleVersion(): number | undefined;
 }
 
 export interface StreamDependencies {
@@ -25,6 +29,8 @@ export interface StreamDependencies {
   readonly store: SvidStore;
   readonly logger: Logger;
   readonly streams?: StreamTracker;
+  /** Root rotation waits on the bundle versions these streams' clients have ACKed. */
+  readonly acks?: BundleAckTracker;
 }
 
 /**
@@ -65,17 +71,22 @@ export function serveDiscoveryStream<Request, Response>(
       }
     });
     const untrack = deps.streams?.open(api, () => entries.map((entry) => entry.spiffeId), fail) ?? (() => undefined);
+    const label = `${api} stream of pid ${workload.peer.pid} (${entries.map((entry) => entry.spiffeId).join(', ')})`;
+    const unregisterAcks = deps.acks?.register({ label, servesBundle: () => created.servesBundle(), ackedBundleVersion: () => created.ackedBundleVersion() }) ?? (() => undefined);
     unsubscribe = () => {
       unsubscribeStore();
       unsubscribeEntries();
       untrack();
+      unregisterAcks();
     };
   });
   queue.catch(fail);
 
   call.on('data', (request: Request) => {
     queue = queue.then(() => {
-      if (!failed) handler?.handle(request);
+      if (failed) return;
+      handler?.handle(request);
+      deps.acks?.changed(); // an ACK may have moved the bundle version this client holds
     });
     queue.catch(fail);
   });

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { NodeCa } from '../rotation/node-ca';
+import { ROTATION_PHASES, type RotationPhase } from '../rotation/root-rotation-status';
 import type { SvidStore } from '../rotation/svid-store';
 
 /** The stream kinds counted in meshid_open_streams{api}. */
@@ -22,6 +23,8 @@ export class AgentMetrics {
   readonly entriesReloads: Counter<'result'>;
   readonly entriesFileValid: Gauge;
   readonly fileWrites: Counter<'result'>;
+  readonly rotationPhase: Gauge<'phase'>;
+  readonly rootRotations: Counter;
 
   constructor() {
     const registers = [this.registry];
@@ -40,7 +43,14 @@ export class AgentMetrics {
     this.entriesReloads = new Counter({ name: 'meshid_entries_reloads_total', help: 'Entries file reloads by result (applied, invalid)', labelNames: ['result'], registers });
     this.entriesFileValid = new Gauge({ name: 'meshid_entries_file_valid', help: '1 when the entries file last read was valid, 0 while the last good entries are kept', registers });
     this.fileWrites = new Counter({ name: 'meshid_file_writes_total', help: 'Certificate file target writes by result', labelNames: ['result'], registers });
+    this.rotationPhase = new Gauge({ name: 'meshid_ca_rotation_phase', help: 'Root rotation phase: 1 for the current one (idle, publishing: old+new roots propagating, switched: signing under the new root, old roots kept until their last leaf expires)', labelNames: ['phase'], registers });
+    this.rootRotations = new Counter({ name: 'meshid_ca_root_rotations_total', help: 'Root rotations completed (old roots dropped from the bundles)', registers });
+    this.setRotationPhase('idle');
     for (const api of ['workload_x509_svid', 'workload_x509_bundles', 'workload_jwt_bundles', 'sds_sotw', 'sds_delta'] as const) this.openStreams.set({ api }, 0);
+  }
+
+  setRotationPhase(current: RotationPhase): void {
+    for (const phase of ROTATION_PHASES) this.rotationPhase.set({ phase }, phase === current ? 1 : 0);
   }
 
   /** Gauges that read the store and CA at scrape time. */

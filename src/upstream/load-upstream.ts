@@ -1,7 +1,10 @@
 import path from 'node:path';
+import type { Logger } from 'pino';
 import type { AgentConfig } from '../agent/config/agent-config';
+import { parseCertificate } from './ca-checks';
 import { loadDiskUpstream } from './disk-upstream';
 import { loadPkcs11Upstream } from './pkcs11-upstream';
+import { readRetiredRoot, settleInterruptedRotation } from './self-signed-rotation';
 import { loadSelfSignedUpstream } from './self-signed-upstream';
 import type { UpstreamAuthority } from './upstream-authority';
 
@@ -9,15 +12,30 @@ import type { UpstreamAuthority } from './upstream-authority';
  * Exactly one upstream per agent, chosen by config. Failures are MeshidError('UPSTREAM') whose
  * message names the upstream: `upstream(disk): …`.
  */
-export function loadUpstream(config: AgentConfig, now: Date): Promise<UpstreamAuthority> {
+export function loadUpstream(config: AgentConfig, now: Date, logger?: Logger): Promise<UpstreamAuthority> {
   switch (config.upstream.type) {
     case 'self-signed':
-      return loadSelfSignedUpstream({ dataDir: config.dataDir, trustDomain: config.trustDomain, dataDirMode: dataDirMode(config) }, now);
+      return loadSelfSigned(config, now, logger);
     case 'disk':
       return loadDiskUpstream(config.upstream, now);
     case 'pkcs11':
       return loadPkcs11Upstream(config.upstream, now);
   }
+}
+
+/**
+ * The self-signed root, after settling a root rotation a restart interrupted. A root retired by
+ * a rotation that had switched but not yet dropped it stays in the bundle (leaves under it may
+ * still be valid); the agent drops it once they have expired.
+ */
+async function loadSelfSigned(config: AgentConfig, now: Date, logger: Logger | undefined): Promise<UpstreamAuthority> {
+  const settled = await settleInterruptedRotation(config.dataDir);
+  if (settled !== undefined) logger?.warn({ dataDir: config.dataDir }, `root rotation: ${settled}`);
+  const upstream = await loadSelfSignedUpstream({ dataDir: config.dataDir, trustDomain: config.trustDomain, dataDirMode: dataDirMode(config) }, now);
+  const retired = await readRetiredRoot(config.dataDir);
+  const certificate = retired && parseCertificate(retired);
+  if (!retired || !certificate || Date.parse(certificate.validTo) <= now.getTime()) return upstream;
+  return { ...upstream, rootsDer: [...upstream.rootsDer, retired], retiredRootsDer: [retired] };
 }
 
 /**

@@ -69,24 +69,30 @@ async function create(certFile: string, keyFile: string, options: SelfSignedOpti
   } catch (error) {
     throw fail(`cannot create dataDir ${options.dataDir}: ${systemReason(error)}`);
   }
-  const key = await generateKey('ec-p256');
-  const signer = keyObjectSigner(key.privateKey);
-  const der = await createCaCertificate({
-    subjectCommonName: `meshid root CA ${options.trustDomain}`.slice(0, 64), // CN is at most 64 characters (RFC 5280 ub-common-name)
-    subjectPublicKeySpkiDer: key.publicKeySpkiDer,
-    issuer: { signer },
-    trustDomain: options.trustDomain,
-    notBefore: new Date(now.getTime() - 60_000), // a little slack for relying parties' clock skew
-    notAfter: new Date(now.getTime() + ROOT_LIFETIME_MS),
-  });
+  const root = await generateRoot(options.trustDomain, now);
   try {
     // Key first: a crash between the two writes leaves a key without a cert, reported above.
-    await writeFileAtomic(keyFile, derToPem('PRIVATE KEY', key.privateKeyPkcs8Der), 0o600);
-    await writeFileAtomic(certFile, derToPem('CERTIFICATE', der), 0o644);
+    await writeFileAtomic(keyFile, root.keyPem, 0o600);
+    await writeFileAtomic(certFile, derToPem('CERTIFICATE', root.upstream.signingCertificateDer), 0o644);
   } catch (error) {
     throw fail(`cannot write the new root into ${options.dataDir}: ${systemReason(error)}`);
   }
-  return { name: 'self-signed', signingCertificateDer: der, signer, upstreamIntermediatesDer: [], rootsDer: [der] };
+  return root.upstream;
+}
+
+/** A new self-signed root in memory: the upstream it makes and its key as PEM, to persist. */
+export async function generateRoot(trustDomain: string, now: Date, commonNameSuffix = ''): Promise<{ upstream: UpstreamAuthority; keyPem: string }> {
+  const key = await generateKey('ec-p256');
+  const signer = keyObjectSigner(key.privateKey);
+  const der = await createCaCertificate({
+    subjectCommonName: `meshid root CA ${trustDomain}${commonNameSuffix}`.slice(0, 64), // CN is at most 64 characters (RFC 5280 ub-common-name)
+    subjectPublicKeySpkiDer: key.publicKeySpkiDer,
+    issuer: { signer },
+    trustDomain,
+    notBefore: new Date(now.getTime() - 60_000), // a little slack for relying parties' clock skew
+    notAfter: new Date(now.getTime() + ROOT_LIFETIME_MS),
+  });
+  return { upstream: { name: 'self-signed', signingCertificateDer: der, signer, upstreamIntermediatesDer: [], rootsDer: [der] }, keyPem: derToPem('PRIVATE KEY', key.privateKeyPkcs8Der) };
 }
 
 /** The file's text, or undefined when it does not exist. Any other failure is an error: an

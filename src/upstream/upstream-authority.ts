@@ -11,6 +11,11 @@ export interface UpstreamAuthority {
   readonly upstreamIntermediatesDer: readonly Buffer[];
   /** The trust bundle. */
   readonly rootsDer: readonly Buffer[];
+  /**
+   * Roots in rootsDer that sign nothing any more: a root rotation had switched away from them
+   * when the agent stopped. They leave the bundle once leaves under them can have expired.
+   */
+  readonly retiredRootsDer?: readonly Buffer[];
   /** Releases what the upstream holds open (an HSM session); the agent calls it when it stops. */
   close?(): Promise<void>;
 }

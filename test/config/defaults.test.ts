@@ -10,7 +10,7 @@ test('embedded defaults: ./.meshid, a self-signed upstream and an identity for t
     socketPath: '/home/dev/project/.meshid/agent.sock',
     upstream: { type: 'self-signed' },
     svid: { ttlMs: 3_600_000, keyType: 'ec-p256' },
-    ca: { ttlMs: 86_400_000 },
+    ca: { ttlMs: 86_400_000, rotationPropagationDelayMs: 30_000 },
     jwt: { ttlMs: 300_000, algorithm: 'ES256', keyTtlMs: 86_400_000 },
     entries: [{ spiffeId: 'spiffe://example.org/uid/1000', selectors: ['unix:uid:1000'], dnsNames: [] }],
     attestors: { unix: { hashBinaries: true, maxHashBytes: 256 * 1024 * 1024 } },

@@ -51,7 +51,7 @@ test('a valid file with every key loads into the expected frozen object', () => 
       bundleFile: '/etc/ssl/meshid-roots.pem',
     },
     svid: { ttlMs: 30 * 60_000, keyType: 'ec-p384' },
-    ca: { ttlMs: 12 * 3_600_000 },
+    ca: { ttlMs: 12 * 3_600_000, rotationPropagationDelayMs: 45_000 },
     jwt: { ttlMs: 2 * 60_000, algorithm: 'PS256', keyTtlMs: 6 * 3_600_000 },
     entries: [
       { spiffeId: 'spiffe://prod.example.com/billing/api', selectors: ['unix:uid:1000', 'unix:group:billing'], dnsNames: ['billing.internal', '*.billing.internal'], hint: 'internal' },
@@ -93,7 +93,7 @@ test('a minimal config gets every default', () => {
     socketPath: '/run/meshid/agent.sock',
     upstream: { type: 'self-signed' },
     svid: { ttlMs: 3_600_000, keyType: 'ec-p256' },
-    ca: { ttlMs: 86_400_000 },
+    ca: { ttlMs: 86_400_000, rotationPropagationDelayMs: 30_000 },
     jwt: { ttlMs: 5 * 60_000, algorithm: 'ES256', keyTtlMs: 24 * 3_600_000 },
     entries: [],
     attestors: { unix: { hashBinaries: true, maxHashBytes: 256 * 1024 * 1024 } },

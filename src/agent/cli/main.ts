@@ -6,6 +6,7 @@ import { apiFetchJwtCommand } from './api-fetch-jwt-command';
 import { apiValidateJwtCommand } from './api-validate-jwt-command';
 import { apiWatchCommand } from './api-watch-command';
 import { healthcheckCommand } from './healthcheck-command';
+import { caRotateCommand, caStatusCommand } from './ca-rotate-command';
 import { usageError, type Command } from './command';
 
 const TOP_HELP = `meshid — per-node SPIFFE workload identity agent
@@ -24,6 +25,8 @@ Usage:
   meshid api watch [--output json]            print every X.509-SVID update until interrupted
   meshid healthcheck [--socket PATH] [--timeout 5s]
                                               exit 0 if the agent serves bundles, 1 if not
+  meshid ca rotate [--admin 127.0.0.1:8088]   rotate the upstream CA (root) make-before-break
+  meshid ca status [--admin 127.0.0.1:8088]   show the root rotation phase
 
 Run "meshid <command> --help" for the options of each command.`;
 
@@ -35,6 +38,8 @@ const COMMANDS: Record<string, Command> = {
   'api validate jwt': apiValidateJwtCommand,
   'api watch': apiWatchCommand,
   healthcheck: healthcheckCommand,
+  'ca rotate': caRotateCommand,
+  'ca status': caStatusCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -69,7 +69,8 @@ export interface AgentConfig {
   readonly socketPath: string;
   readonly upstream: UpstreamConfig;
   readonly svid: { readonly ttlMs: number; readonly keyType: KeyType };
-  readonly ca: { readonly ttlMs: number };
+  /** rotationPropagationDelayMs: how long a root rotation lets a new bundle reach Workload API clients and file readers. */
+  readonly ca: { readonly ttlMs: number; readonly rotationPropagationDelayMs: number };
   /** JWT-SVIDs: token lifetime, signing algorithm, and how long each signing key signs. */
   readonly jwt: { readonly ttlMs: number; readonly algorithm: JwtAlgorithm; readonly keyTtlMs: number };
   readonly entries: readonly EntryConfig[];

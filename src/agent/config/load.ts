@@ -96,7 +96,7 @@ function build(raw: RawConfig, baseDir: string): AgentConfig {
     upstream,
     // The schema accepted both durations, so they parse.
     svid: { ttlMs: parseDuration(raw.svid.ttl) ?? 0, keyType: raw.svid.keyType },
-    ca: { ttlMs: parseDuration(raw.ca.ttl) ?? 0 },
+    ca: { ttlMs: parseDuration(raw.ca.ttl) ?? 0, rotationPropagationDelayMs: parseDuration(raw.ca.rotationPropagationDelay) ?? 0 },
     jwt: { ttlMs: parseDuration(raw.jwt.ttl) ?? 0, algorithm: raw.jwt.algorithm, keyTtlMs: parseDuration(raw.jwt.keyTtl) ?? 0 },
     entries: raw.entries.map(buildEntry),
     ...(raw.entriesFile !== undefined ? { entriesFile: resolve(raw.entriesFile) } : {}),

@@ -27,6 +27,7 @@ export const DEFAULTS = {
   jwtTtl: '5m',
   jwtAlgorithm: 'ES256',
   jwtKeyTtl: '24h',
+  rotationPropagationDelay: '30s',
 } as const;
 
 /** The shortest SVID lifetime accepted: below it rotation (at half life) would be mostly overhead. */
@@ -168,7 +169,7 @@ export const configSchema = mapping({
     ttl: fieldSchemas.svidTtl,
     keyType: oneOf(KEY_TYPES).default(DEFAULTS.keyType),
   }).default({ ttl: DEFAULTS.svidTtl, keyType: DEFAULTS.keyType }),
-  ca: mapping({ ttl: fieldSchemas.caTtl }).default({ ttl: DEFAULTS.caTtl }),
+  ca: mapping({ ttl: fieldSchemas.caTtl, rotationPropagationDelay: duration().default(DEFAULTS.rotationPropagationDelay) }).default({ ttl: DEFAULTS.caTtl, rotationPropagationDelay: DEFAULTS.rotationPropagationDelay }),
   jwt: mapping({
     ttl: duration(MIN_JWT_TTL_MS).default(DEFAULTS.jwtTtl),
     algorithm: oneOf(JWT_ALGORITHMS).default(DEFAULTS.jwtAlgorithm),
