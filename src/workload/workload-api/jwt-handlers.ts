@@ -6,12 +6,12 @@ import { MeshidError } from '../../errors';
 import { SpiffeId } from '../../identity/spiffe-id';
 import type { JwtAuthority } from '../../jwt/jwt-authority';
 import { jwksDocument } from '../../jwt/jwt-bundle';
-import { LatestValuePusher } from '../../rotation/latest-value-pusher';
 import { toServiceError } from '../grpc-status';
 import type { WorkloadResolver } from '../workload-resolver';
 import type { JwtBundlesResponse, JwtSvidRequest, JwtSvidResponse, ValidateJwtSvidRequest, ValidateJwtSvidResponse } from './jwt-messages';
 import { toStruct } from './protobuf-struct';
 import { requireSecurityHeader } from './security-header';
+import { serveWorkloadStream } from './workload-stream';
 
 export interface JwtHandlerDependencies {
   readonly resolver: WorkloadResolver;
@@ -65,54 +65,16 @@ export function jwtHandlers(deps: JwtHandlerDependencies): UntypedServiceImpleme
     return { spiffe_id: validated.spiffeId, claims: toStruct(validated.claims) };
   };
 
-  const fetchJwtBundles = async (call: ServerWritableStream<unknown, JwtBundlesResponse>): Promise<void> => {
-    try {
-      requireSecurityHeader(call.metadata);
-      const workload = await deps.resolver.resolve(call.getPeer());
-      if (call.cancelled) return;
-      let entries = workload.entries;
-      const render = async () => {
-        const bundle = deps.jwt.bundle;
-        // The kid list is the content: a message goes out only when the key set changed.
-        return { fingerprint: bundle.keys.map((key) => key.kid).join(','), message: { bundles: { [`spiffe://${bundle.trustDomain}`]: jwksDocument(bundle) } } };
-      };
-      const end = (error: unknown): void => {
-        cleanup();
-        call.emit('error', refuse(error));
-      };
-      const pusher = new LatestValuePusher<JwtBundlesResponse>(call, render, end, undefined, (seconds) =>
-        deps.metrics?.pushLatency.observe({ api: 'workload_jwt_bundles' }, seconds),
-      );
-      const unsubscribe = deps.jwt.subscribe(() => pusher.notify());
-      // A caller whose last identity is withdrawn loses the bundle too, as on the X.509 streams.
-      const unsubscribeEntries = deps.resolver.onEntriesChange(() => {
-        try {
-          entries = deps.resolver.entriesFor(workload.selectors);
-        } catch (error) {
-          end(error);
-        }
-      });
-      const untrack = deps.streams?.open('workload_jwt_bundles', () => entries.map((entry) => entry.spiffeId), end) ?? (() => undefined);
-      let cleaned = false;
-      function cleanup(): void {
-        if (cleaned) return;
-        cleaned = true;
-        pusher.close();
-        unsubscribe();
-        unsubscribeEntries();
-        untrack();
-      }
-      call.once('cancelled', cleanup);
-      call.once('close', cleanup);
-      pusher.notify();
-    } catch (error) {
-      call.emit('error', refuse(error));
-    }
+  // The kid list is the content: a message goes out only when the key set changed.
+  const renderJwtBundles = async () => {
+    const bundle = deps.jwt.bundle;
+    return { fingerprint: bundle.keys.map((key) => key.kid).join(','), message: { bundles: { [`spiffe://${bundle.trustDomain}`]: jwksDocument(bundle) } } };
   };
 
   return {
     FetchJWTSVID: unary(fetchJwtSvid),
     ValidateJWTSVID: unary(validateJwtSvid),
-    FetchJWTBundles: (call: ServerWritableStream<unknown, JwtBundlesResponse>): void => void fetchJwtBundles(call),
+    FetchJWTBundles: (call: ServerWritableStream<unknown, JwtBundlesResponse>): void =>
+      void serveWorkloadStream(call, deps, { api: 'workload_jwt_bundles', render: renderJwtBundles, watch: (_current, notify) => deps.jwt.subscribe(notify) }),
   };
 }

@@ -1,9 +1,8 @@
 import type { ServerWritableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { JwtAuthority } from '../../jwt/jwt-authority';
-import { LatestValuePusher, type Rendered } from '../../rotation/latest-value-pusher';
+import type { Rendered } from '../../rotation/latest-value-pusher';
 import type { StoreChange, SvidStore } from '../../rotation/svid-store';
-import { toServiceError } from '../grpc-status';
 import type { AgentMetrics, StreamApi } from '../../telemetry/agent-metrics';
 import type { StreamTracker } from '../../telemetry/stream-tracker';
 import type { RegistrationEntry } from '../entries';
@@ -11,7 +10,7 @@ import type { ResolvedWorkload, WorkloadResolver } from '../workload-resolver';
 import { bundleDer, chainDer, trustDomainId } from './bundle-bytes';
 import { jwtHandlers } from './jwt-handlers';
 import type { X509BundlesResponse, X509SvidResponse } from './messages';
-import { requireSecurityHeader } from './security-header';
+import { serveWorkloadStream } from './workload-stream';
 
 export interface WorkloadApiDependencies {
   readonly resolver: WorkloadResolver;
@@ -57,62 +56,14 @@ export function workloadApiService(deps: WorkloadApiDependencies): UntypedServic
   };
 
   type Relevant = (workload: ResolvedWorkload, change: StoreChange) => boolean;
-
   const stream =
     <T>(api: StreamApi, render: Render<T>, relevant: Relevant) =>
-    (call: ServerWritableStream<unknown, T>): void => {
-      void open(call, api, render, relevant);
-    };
-
-  const open = async <T>(call: ServerWritableStream<unknown, T>, api: StreamApi, render: Render<T>, relevant: Relevant): Promise<void> => {
-    try {
-      requireSecurityHeader(call.metadata);
-      let workload = await deps.resolver.resolve(call.getPeer());
-      if (call.cancelled) return;
-      const end = (error: unknown): void => {
-        cleanup();
-        fail(call, error, deps.logger);
-      };
-      const pusher = new LatestValuePusher<T>(
-        call,
-        () => render(workload),
-        end,
-        undefined,
-        (seconds) => deps.metrics?.pushLatency.observe({ api }, seconds),
-      );
-      const unsubscribeStore = deps.store.subscribe((change) => {
-        if (relevant(workload, change)) pusher.notify();
+    (call: ServerWritableStream<unknown, T>): void =>
+      void serveWorkloadStream(call, deps, {
+        api,
+        render,
+        watch: (current, notify) => deps.store.subscribe((change) => (relevant(current(), change) ? notify() : undefined)),
       });
-      // Registration changed: re-match the selectors attested at connect time. An identity no
-      // longer granted disappears from the next message; none left ends the stream.
-      const unsubscribeEntries = deps.resolver.onEntriesChange(() => {
-        try {
-          const entries = deps.resolver.entriesFor(workload.selectors);
-          if (entriesKey(entries) !== entriesKey(workload.entries)) {
-            workload = { ...workload, entries };
-            pusher.notify();
-          }
-        } catch (error) {
-          end(error);
-        }
-      });
-      const untrack = deps.streams?.open(api, () => workload.entries.map((entry) => entry.spiffeId), end) ?? (() => undefined);
-      let cleaned = false;
-      function cleanup(): void {
-        if (cleaned) return;
-        cleaned = true;
-        pusher.close();
-        unsubscribeStore();
-        unsubscribeEntries();
-        untrack();
-      }
-      call.once('cancelled', cleanup);
-      call.once('close', cleanup);
-      pusher.notify();
-    } catch (error) {
-      fail(call, error, deps.logger);
-    }
-  };
 
   return {
     FetchX509SVID: stream('workload_x509_svid', renderSvids, (workload, change) => change.kind === 'bundle' || idsOf(workload.entries).has(change.spiffeId)),
@@ -130,15 +81,4 @@ function idsOf(entries: readonly RegistrationEntry[]): Set<string> {
     idSets.set(entries, ids);
   }
   return ids;
-}
-
-/** What an entry puts into the stream's message; equal keys mean nothing to re-send. */
-function entriesKey(entries: readonly RegistrationEntry[]): string {
-  return JSON.stringify(entries.map((entry) => [entry.spiffeId, entry.dnsNames, entry.hint ?? '']));
-}
-
-function fail(call: ServerWritableStream<unknown, unknown>, error: unknown, logger: Logger): void {
-  const status = toServiceError(error);
-  logger.debug({ code: status.code, reason: status.details }, 'workload API call refused');
-  call.emit('error', status);
 }
