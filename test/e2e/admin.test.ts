@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { startTestAgent, type Harness } from '../support/agent-harness';
 import { AgentProcesses } from '../support/meshid-cli';
+import { metricValue } from '../support/prometheus';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { securityHeader, StreamReader, workloadClient, type X509SvidResponse } from '../support/workload-client';
 
@@ -14,12 +15,6 @@ const ROOT_ENTRY = { spiffeId: 'spiffe://example.org/root-process', selectors: [
 async function get(address: string, pathname: string): Promise<{ status: number; type: string; body: string }> {
   const response = await fetch(`http://${address}${pathname}`);
   return { status: response.status, type: response.headers.get('content-type') ?? '', body: await response.text() };
-}
-
-/** A metric's value from Prometheus text, e.g. value(text, 'meshid_open_streams{api="sds_sotw"}'). */
-function value(metricsText: string, series: string): number | undefined {
-  const line = metricsText.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
 describe('admin HTTP: probes, Prometheus metrics, /debug/svids', () => {
@@ -51,17 +46,17 @@ describe('admin HTTP: probes, Prometheus metrics, /debug/svids', () => {
     assert.equal(metrics.status, 200);
     assert.match(metrics.type, /^text\/plain; version=0\.0\.4/);
     const text = metrics.body;
-    assert.equal(value(text, 'meshid_svids_held'), 1);
-    assert.equal(value(text, 'meshid_svids_issued_total{kind="first"}'), 1);
-    assert.equal(value(text, 'meshid_open_streams{api="workload_x509_svid"}'), 1);
-    assert.equal(value(text, 'meshid_attestations_total{attestor="unix",result="success"}'), 1);
+    assert.equal(metricValue(text, 'meshid_svids_held'), 1);
+    assert.equal(metricValue(text, 'meshid_svids_issued_total{kind="first"}'), 1);
+    assert.equal(metricValue(text, 'meshid_open_streams{api="workload_x509_svid"}'), 1);
+    assert.equal(metricValue(text, 'meshid_attestations_total{attestor="unix",result="success"}'), 1);
     const now = Date.now() / 1000;
-    const svidExpiry = value(text, 'meshid_svid_earliest_expiry_timestamp_seconds') ?? 0;
-    const caExpiry = value(text, 'meshid_ca_intermediate_expiry_timestamp_seconds') ?? 0;
-    const rootExpiry = value(text, 'meshid_ca_root_expiry_timestamp_seconds') ?? 0;
+    const svidExpiry = metricValue(text, 'meshid_svid_earliest_expiry_timestamp_seconds') ?? 0;
+    const caExpiry = metricValue(text, 'meshid_ca_intermediate_expiry_timestamp_seconds') ?? 0;
+    const rootExpiry = metricValue(text, 'meshid_ca_root_expiry_timestamp_seconds') ?? 0;
     assert.ok(svidExpiry > now && svidExpiry <= now + 3600, `SVID expiry is Unix time within the hour (${svidExpiry})`);
     assert.ok(caExpiry > svidExpiry && rootExpiry > caExpiry, 'leaf < intermediate < root');
-    assert.ok((value(text, 'meshid_push_latency_seconds_count{api="workload_x509_svid"}') ?? 0) >= 1);
+    assert.ok((metricValue(text, 'meshid_push_latency_seconds_count{api="workload_x509_svid"}') ?? 0) >= 1);
     assert.match(text, /^process_cpu_user_seconds_total /m, 'Node default metrics');
     assert.doesNotMatch(text, /PRIVATE KEY|BEGIN/);
   });

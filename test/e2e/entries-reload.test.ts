@@ -7,6 +7,7 @@ import { startTestAgent } from '../support/agent-harness';
 import { AgentProcesses } from '../support/meshid-cli';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { securityHeader, StreamReader, workloadClient, type X509SvidResponse } from '../support/workload-client';
+import { scrapeMetric } from '../support/prometheus';
 
 after(removeTempDirs);
 
@@ -19,12 +20,6 @@ async function saveByRename(file: string, text: string): Promise<void> {
 
 const ids = (message: X509SvidResponse): string[] => message.svids.map((svid) => svid.spiffe_id);
 const entryFor = (id: string, selector = 'unix:uid:0'): string => `- spiffeId: spiffe://example.org/${id}\n  selectors: ["${selector}"]\n`;
-
-async function metric(address: string | undefined, series: string): Promise<number | undefined> {
-  const text = await (await fetch(`http://${address}/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
 
 describe('a watched entries file', () => {
   it('applies edits to open streams, keeps the last good entries when invalid, and ends streams that lose every identity', async () => {
@@ -42,16 +37,16 @@ describe('a watched entries file', () => {
       console.log(`# entries edit reached the open stream after ${Date.now() - savedAt} ms`);
 
       await saveByRename(file, `${entryFor('third')}- spiffeId: spiffe://example.org/x\n  selectors: ["unix:uid:not-a-number"]\n`);
-      for (let attempt = 0; attempt < 100 && (await metric(harness.agent.adminAddress, 'meshid_entries_file_valid')) !== 0; attempt++) {
+      for (let attempt = 0; attempt < 100 && (await scrapeMetric(harness.agent.adminAddress, 'meshid_entries_file_valid')) !== 0; attempt++) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      assert.equal(await metric(harness.agent.adminAddress, 'meshid_entries_file_valid'), 0, 'an invalid file shows in the metric');
-      assert.equal(await metric(harness.agent.adminAddress, 'meshid_entries_reloads_total{result="invalid"}'), 1);
+      assert.equal(await scrapeMetric(harness.agent.adminAddress, 'meshid_entries_file_valid'), 0, 'an invalid file shows in the metric');
+      assert.equal(await scrapeMetric(harness.agent.adminAddress, 'meshid_entries_reloads_total{result="invalid"}'), 1);
 
       // The invalid file changed nothing: the next message is the next valid edit's.
       await saveByRename(file, entryFor('fourth'));
       assert.deepEqual(ids(await stream.next(30_000)), ['spiffe://example.org/fourth']);
-      assert.equal(await metric(harness.agent.adminAddress, 'meshid_entries_file_valid'), 1);
+      assert.equal(await scrapeMetric(harness.agent.adminAddress, 'meshid_entries_file_valid'), 1);
 
       await saveByRename(file, entryFor('other', 'unix:uid:4242'));
       await assert.rejects(stream.next(30_000), (error: ServiceError) => {

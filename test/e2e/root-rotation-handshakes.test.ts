@@ -7,6 +7,7 @@ import { startTestAgent, type Harness } from '../support/agent-harness';
 import { FakeClock } from '../support/fake-clock';
 import { chainsTo, eventually, HandshakeTraffic, requestRotation, rotationStatus, StreamedWorkload } from '../support/rotation-traffic';
 import { removeTempDirs } from '../support/temp-dir';
+import { scrapeMetric } from '../support/prometheus';
 
 const MINUTE = 60_000;
 const WEB = 'spiffe://example.org/web';
@@ -19,13 +20,6 @@ const ENTRIES = [
 const NOT_ROOT = process.getuid?.() !== 0 ? 'needs uid 0 (the entries select it)' : false;
 
 after(removeTempDirs);
-
-/** A metric's value from Prometheus text. */
-async function metric(address: string, series: string): Promise<number | undefined> {
-  const text = await (await fetch(`http://${address}/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
 
 describe('zero failed handshakes across a full root rotation (self-signed upstream, admin trigger)', { skip: NOT_ROOT }, () => {
   // Certificates are minted on the fake clock and checked by TLS on the real one. Timeline with
@@ -62,7 +56,7 @@ describe('zero failed handshakes across a full root rotation (self-signed upstre
     const started = await requestRotation(admin);
     assert.equal(started.status, 202, JSON.stringify(started.body));
     assert.equal(started.body.phase, 'publishing');
-    assert.equal(await metric(admin, 'meshid_ca_rotation_phase{phase="publishing"}'), 1);
+    assert.equal(await scrapeMetric(admin, 'meshid_ca_rotation_phase{phase="publishing"}'), 1);
     await eventually(() => web.roots.length === 2 && db.roots.length === 2, 'old + new roots in both bundles');
     const newRoot = web.roots.find((root) => root !== oldRoot) ?? '';
     assert.ok(chainsTo(web.chain, oldRoot) && chainsTo(db.chain, oldRoot), 'no switch before the propagation delay');
@@ -97,8 +91,8 @@ describe('zero failed handshakes across a full root rotation (self-signed upstre
     let done = await rotationStatus(admin);
     await eventually(async () => (done = await rotationStatus(admin)).phase === 'idle', 'the rotation to complete');
     assert.equal(done.completedRotations, 1);
-    assert.equal(await metric(admin, 'meshid_ca_root_rotations_total'), 1);
-    assert.equal(await metric(admin, 'meshid_ca_rotation_phase{phase="idle"}'), 1);
+    assert.equal(await scrapeMetric(admin, 'meshid_ca_root_rotations_total'), 1);
+    assert.equal(await scrapeMetric(admin, 'meshid_ca_rotation_phase{phase="idle"}'), 1);
 
     // Persisted: the new root is the one a restart loads; the retired one is gone.
     const dataDir = path.join(harness.dir, 'data');
