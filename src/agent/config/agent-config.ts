@@ -1,15 +1,9 @@
 import type { KeyType } from '../../identity/key-type';
 import type { JwtAlgorithm } from '../../jwt/jwt-algorithm';
+import type { EntryRule } from '../../workload/entries';
 
-/** The validated, frozen configuration every component reads. Durations are in milliseconds. */
-export interface EntryConfig {
-  /** Exactly one of spiffeId and spiffeIdTemplate is set. */
-  readonly spiffeId?: string;
-  readonly spiffeIdTemplate?: string;
-  readonly selectors: readonly string[];
-  readonly dnsNames: readonly string[];
-  readonly hint?: string;
-}
+/** A configured registration entry is the rule the resolver matches (exactly one of spiffeId and spiffeIdTemplate is set). */
+export type EntryConfig = EntryRule;
 
 export type UpstreamConfig =
   | { readonly type: 'self-signed' }
@@ -63,6 +57,7 @@ export interface AdminConfig {
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
+/** The validated, frozen configuration every component reads. Durations are in milliseconds. */
 export interface AgentConfig {
   readonly trustDomain: string;
   readonly dataDir: string;
