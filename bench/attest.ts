@@ -23,6 +23,7 @@ import { FakeClock } from '../test/support/fake-clock';
 import { kubeletPod, startFakeKubelet, type PodFixture } from '../test/support/fake-kubelet';
 import { makeServingCert } from '../test/support/test-tls';
 import { percentile } from './support/stats';
+import { subjectOfProcess } from '../test/support/attestation-subject';
 
 const { values } = parseArgs({ options: { iterations: { type: 'string', default: '2000' }, pods: { type: 'string', default: '100' } } });
 const iterations = Number(values.iterations);
@@ -50,11 +51,12 @@ function pods(): PodFixture[] {
 
 async function measure(label: string, count: number, before: () => Promise<void> | void, attestors: () => readonly WorkloadAttestor[], check: (selectors: string[]) => boolean): Promise<number[]> {
   const samples: number[] = [];
+  const subject = subjectOfProcess(process.pid);
   for (let i = 0; i < count; i++) {
     await before();
     const current = attestors();
     const started = process.hrtime.bigint();
-    const results = await Promise.allSettled(current.map((attestor) => attestor.attest(process.pid)));
+    const results = await Promise.allSettled(current.map((attestor) => attestor.attest(subject)));
     samples.push(Number(process.hrtime.bigint() - started) / 1e6);
     const selectors = results.flatMap((result) => (result.status === 'fulfilled' ? [...result.value] : []));
     if (!check(selectors)) throw new Error(`${label}: unexpected selectors ${selectors.join(' ')}`);

@@ -138,6 +138,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       logger,
       trustDomain: config.trustDomain,
       onAttestorResult: (attestor, result) => metrics.attestations.inc({ attestor, result }),
+      // A caller that is no longer its connection's connector: {attestor="connector", result=<why>}.
+      onConnectorRefused: (refusal) => metrics.attestations.inc({ attestor: 'connector', result: refusal }),
     });
     const { server, injector } = createGrpcServer({
       workloadApi: workloadApiService({ resolver, store, jwt, logger, streams, metrics }),

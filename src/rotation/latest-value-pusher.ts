@@ -1,5 +1,11 @@
-import type { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
+
+/** The part of a gRPC server stream a pusher writes to (a grpc-js call, or a guard around one). */
+export interface MessageSink {
+  write(message: unknown): boolean;
+  on(event: 'drain' | 'close', listener: () => void): unknown;
+  off(event: 'drain' | 'close', listener: () => void): unknown;
+}
 
 /** A message to send and a fingerprint of its content; equal fingerprints are not re-sent. */
 export interface Rendered<T> {
@@ -23,7 +29,7 @@ export class LatestValuePusher<T, W = T> {
   private pendingSince: number | undefined;
 
   constructor(
-    private readonly stream: Writable,
+    private readonly stream: MessageSink,
     private readonly render: () => Promise<Rendered<T> | undefined>,
     private readonly onError: (error: unknown) => void,
     /** Turns a rendered message into what goes on the wire; called only for messages sent. */

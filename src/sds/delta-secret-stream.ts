@@ -1,6 +1,5 @@
-import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { LatestValuePusher, type Rendered } from '../rotation/latest-value-pusher';
+import { LatestValuePusher, type MessageSink, type Rendered } from '../rotation/latest-value-pusher';
 import type { StoreChange, SvidStore } from '../rotation/svid-store';
 import { isMeshidError } from '../errors';
 import type { RegistrationEntry } from '../workload/entries';
@@ -60,7 +59,7 @@ export class DeltaSecretStream {
   private readonly pusher: LatestValuePusher<DeltaChanges, DeltaDiscoveryResponse>;
 
   constructor(
-    stream: Writable,
+    stream: MessageSink,
     private entries: readonly RegistrationEntry[],
     private readonly store: SvidStore,
     private readonly trustDomain: string,

@@ -35,11 +35,11 @@ export function sdsService(deps: SdsDependencies): UntypedServiceImplementation 
   const pushObserver = (api: StreamApi) => (seconds: number) => deps.metrics?.pushLatency.observe({ api }, seconds);
 
   const StreamSecrets = (call: ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>): void => {
-    serveDiscoveryStream(call, deps, 'sds_sotw', (workload, fail) => new SecretStream(call, workload.entries, store, trustDomain, logger, fail, pushObserver('sds_sotw')));
+    serveDiscoveryStream(call, deps, 'sds_sotw', (workload, fail, sink) => new SecretStream(sink, workload.entries, store, trustDomain, logger, fail, pushObserver('sds_sotw')));
   };
 
   const DeltaSecrets = (call: ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>): void => {
-    serveDiscoveryStream(call, deps, 'sds_delta', (workload, fail) => new DeltaSecretStream(call, workload.entries, store, trustDomain, logger, fail, pushObserver('sds_delta')));
+    serveDiscoveryStream(call, deps, 'sds_delta', (workload, fail, sink) => new DeltaSecretStream(sink, workload.entries, store, trustDomain, logger, fail, pushObserver('sds_delta')));
   };
 
   const FetchSecrets = (call: ServerUnaryCall<DiscoveryRequest, DiscoveryResponse>, callback: sendUnaryData<DiscoveryResponse>): void => {

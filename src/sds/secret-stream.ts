@@ -1,6 +1,5 @@
-import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { LatestValuePusher } from '../rotation/latest-value-pusher';
+import { LatestValuePusher, type MessageSink } from '../rotation/latest-value-pusher';
 import type { StoreChange } from '../rotation/svid-store';
 import type { SvidStore } from '../rotation/svid-store';
 import type { RegistrationEntry } from '../workload/entries';
@@ -42,7 +41,7 @@ export class SecretStream {
   private readonly pusher: LatestValuePusher<RenderedSecrets, DiscoveryResponse>;
 
   constructor(
-    stream: Writable,
+    stream: MessageSink,
     private entries: readonly RegistrationEntry[],
     private readonly store: SvidStore,
     private readonly trustDomain: string,

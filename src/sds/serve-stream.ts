@@ -1,6 +1,8 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { BundleAckTracker } from '../rotation/bundle-ack-tracker';
+import type { MessageSink } from '../rotation/latest-value-pusher';
+import { connectorBoundSink } from '../workload/connector-bound-sink';
 import type { StoreChange, SvidStore } from '../rotation/svid-store';
 import { toServiceError } from '../workload/grpc-status';
 import type { RegistrationEntry } from '../workload/entries';
@@ -34,7 +36,8 @@ export interface StreamDependencies {
 }
 
 /**
- * The life of one xDS stream: attest the caller once, then handle requests strictly in order
+ * The life of one xDS stream: attest the caller once, check before every request and push that
+ * it is still the process that connected, handle requests strictly in order
  * (the first waits for attestation), forward store changes, and end the stream on the first
  * error with the status mapped in one place. The stream's failure never touches other streams.
  */
@@ -42,7 +45,7 @@ export function serveDiscoveryStream<Request, Response>(
   call: ServerDuplexStream<Request, Response>,
   deps: StreamDependencies,
   api: StreamApi,
-  create: (workload: ResolvedWorkload, fail: (error: unknown) => void) => DiscoveryStreamHandler<Request>,
+  create: (workload: ResolvedWorkload, fail: (error: unknown) => void, sink: MessageSink) => DiscoveryStreamHandler<Request>,
 ): void {
   let failed = false;
   const fail = (error: unknown): void => {
@@ -53,10 +56,14 @@ export function serveDiscoveryStream<Request, Response>(
     call.emit('error', status);
   };
   let handler: DiscoveryStreamHandler<Request> | undefined;
+  let connectorStillBound = (): void => undefined;
   let unsubscribe = (): void => undefined;
   let queue: Promise<void> = deps.resolver.resolve(call.getPeer()).then((workload) => {
     if (failed || call.cancelled) return;
-    const created = create(workload, fail);
+    // Nothing is answered or pushed once the caller is no longer the process that connected (an
+    // exec or setuid after the stream opened): the stream ends UNAUTHENTICATED.
+    connectorStillBound = () => deps.resolver.verifyConnector(workload.peer);
+    const created = create(workload, fail, connectorBoundSink(call, connectorStillBound));
     handler = created;
     let entries = workload.entries;
     const unsubscribeStore = deps.store.subscribe((change) => created.onStoreChange(change));
@@ -85,6 +92,7 @@ export function serveDiscoveryStream<Request, Response>(
   call.on('data', (request: Request) => {
     queue = queue.then(() => {
       if (failed) return;
+      connectorStillBound();
       handler?.handle(request);
       deps.acks?.changed(); // an ACK may have moved the bundle version this client holds
     });

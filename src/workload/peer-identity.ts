@@ -1,9 +1,16 @@
+import type { ConnectorSnapshot } from './connector-snapshot';
 import type { PeerCredentials } from './peer-credentials';
+import type { ProcessHandle } from './process-handle';
 
-/** A connected workload as the kernel reported it at accept time. */
+/**
+ * A connected workload as the kernel reported it at accept time. Every later call is served only
+ * while the process still matches this record (connector-binding.ts).
+ */
 export interface PeerIdentity extends PeerCredentials {
-  /** /proc/<pid>/stat start time at accept; undefined if the process was already gone. */
-  readonly startTime: bigint | undefined;
+  /** /proc/<pid> at accept; undefined if the process was already gone. */
+  readonly process: ConnectorSnapshot | undefined;
+  /** A pidfd on the connector (SO_PEERPIDFD), where the kernel offers one. */
+  readonly handle: ProcessHandle | undefined;
 }
 
 /**
@@ -19,7 +26,9 @@ export class PeerRegistry {
     this.peers.set(token, identity);
   }
 
+  /** Forgets the connection and releases its process handle. */
   unregister(token: string): void {
+    this.peers.get(token)?.handle?.close();
     this.peers.delete(token);
   }
 

@@ -4,9 +4,10 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { MeshidError } from '../errors';
+import { readConnectorSnapshot } from './connector-snapshot';
 import { readPeerCredentials } from './peer-credentials';
-import { readProcessStartTime } from './process-start-time';
-import type { PeerRegistry } from './peer-identity';
+import type { PeerIdentity, PeerRegistry } from './peer-identity';
+import { ProcessHandle } from './process-handle';
 
 /** What the listener hands each accepted connection to (grpc-js's connection injector). */
 export interface ConnectionSink {
@@ -53,10 +54,9 @@ export class SocketListener {
     const { peers, logger, procRoot } = this.options;
     let token: string | undefined;
     try {
-      const credentials = readPeerCredentials(socket);
-      const startTime = readProcessStartTime(procRoot, credentials.pid);
+      const identity = recordConnector(socket, procRoot);
       token = `meshid-peer:${randomUUID()}`;
-      peers.register(token, { ...credentials, startTime });
+      peers.register(token, identity);
       // grpc-js derives call.getPeer() from remoteAddress; see PeerRegistry for why this is safe.
       Object.defineProperty(socket, 'remoteAddress', { value: token, configurable: true });
     } catch (error) {
@@ -94,6 +94,28 @@ export class SocketListener {
     await this.stopAccepting();
     for (const socket of this.open) socket.destroy();
     await this.closed;
+  }
+}
+
+/**
+ * What the kernel says about the connector at accept: SO_PEERCRED, a pidfd pinning the process
+ * (SO_PEERPIDFD), and /proc/<pid> read once. A connector already gone is still accepted, so that
+ * its calls get a clear UNAUTHENTICATED (connector-binding.ts) instead of a dropped connection.
+ * Only unreadable peer credentials refuse the connection itself.
+ */
+function recordConnector(socket: net.Socket, procRoot: string): PeerIdentity {
+  const credentials = readPeerCredentials(socket);
+  let handle: ProcessHandle | undefined;
+  try {
+    handle = ProcessHandle.forConnector(socket, credentials.pid);
+  } catch {
+    return { ...credentials, process: undefined, handle: undefined };
+  }
+  try {
+    return { ...credentials, process: readConnectorSnapshot(procRoot, credentials.pid), handle };
+  } catch (error) {
+    handle?.close();
+    throw error;
   }
 }
 

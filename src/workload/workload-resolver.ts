@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { MeshidError } from '../errors';
-import type { WorkloadAttestor } from './attestors/workload-attestor';
+import type { AttestationSubject, WorkloadAttestor } from './attestors/workload-attestor';
+import { ConnectorMismatch, verifyConnector, type ConnectorRefusal } from './connector-binding';
 import { matchingEntries, type EntrySource, type RegistrationEntry } from './entries';
 import type { PeerIdentity, PeerRegistry } from './peer-identity';
-import { readProcessStartTime } from './process-start-time';
 
 export interface ResolvedWorkload {
   readonly peer: PeerIdentity;
@@ -21,35 +21,50 @@ export interface WorkloadResolverOptions {
   readonly trustDomain?: string;
   /** Counts each attestor's outcome (metrics); optional so unit tests can leave it out. */
   readonly onAttestorResult?: (attestor: string, result: 'success' | 'failure') => void;
+  /** Counts calls refused because the caller is no longer the process that connected. */
+  readonly onConnectorRefused?: (refusal: ConnectorRefusal) => void;
 }
 
-/** From a call's peer to the entries it is entitled to: attest, guard against PID reuse, match. */
+/** From a call's peer to the entries it is entitled to: bind to the connector, attest, match. */
 export class WorkloadResolver {
   constructor(private readonly options: WorkloadResolverOptions) {}
 
   async resolve(peerToken: string): Promise<ResolvedWorkload> {
     const peer = this.options.peers.lookup(peerToken);
     if (!peer) throw new MeshidError('PEER_UNVERIFIED', 'connection has no kernel-attested peer');
-    if (peer.startTime === undefined) throw new MeshidError('PEER_UNVERIFIED', `calling process ${peer.pid} exited before it could be attested`);
+    this.verifyConnector(peer);
 
-    const attested = await this.attest(peer.pid).then(
+    const attested = await this.attest(subjectOf(peer)).then(
       (selectors) => ({ selectors }),
       (error: unknown) => ({ error }),
     );
 
-    // PID-reuse guard: if the process that connected is gone and its pid now names another
-    // process, the selectors above describe the wrong process. Same pid + same start time means
-    // the same process (proc(5) starttime is fixed for a process's life). Checked before an
+    // Attestors may take a while (a kubelet poll): the caller is checked again, so that an exec,
+    // a setuid or an exit during attestation is refused rather than served. Checked before an
     // attestation failure is reported too: attestors fail when the caller vanished mid-way, and
     // that is a peer that cannot be verified (UNAUTHENTICATED), not an unavailable agent.
-    const startTimeNow = readProcessStartTime(this.options.procRoot, peer.pid);
-    if (startTimeNow !== peer.startTime) {
-      throw new MeshidError('PEER_UNVERIFIED', `calling process ${peer.pid} exited or was replaced during attestation`);
-    }
+    this.verifyConnector(peer);
     if ('error' in attested) throw attested.error;
     const { selectors } = attested;
 
     return { peer, selectors, entries: this.entriesFor(selectors) };
+  }
+
+  /**
+   * Throws (UNAUTHENTICATED) unless the process on the connection is still the one that connected,
+   * with the same credentials and executable. Streams call it again before every message they
+   * send and every request they handle, so a long-lived stream is bound as tightly as a new call.
+   */
+  verifyConnector(peer: PeerIdentity): void {
+    try {
+      verifyConnector(this.options.procRoot, peer);
+    } catch (error) {
+      if (error instanceof ConnectorMismatch) {
+        this.options.onConnectorRefused?.(error.refusal);
+        this.options.logger.warn({ pid: peer.pid, uid: peer.uid, gid: peer.gid, refusal: error.refusal, reason: error.message }, 'call refused: the caller is not the process that connected');
+      }
+      throw error;
+    }
   }
 
   /**
@@ -74,9 +89,10 @@ export class WorkloadResolver {
   }
 
   /** All attestors in parallel; one failing is logged and does not stop the others. */
-  private async attest(pid: number): Promise<string[]> {
+  private async attest(subject: AttestationSubject): Promise<string[]> {
     const { attestors, logger } = this.options;
-    const results = await Promise.allSettled(attestors.map((attestor) => attestor.attest(pid)));
+    const { pid } = subject;
+    const results = await Promise.allSettled(attestors.map((attestor) => attestor.attest(subject)));
     const selectors: string[] = [];
     let failures = 0;
     results.forEach((result, index) => {
@@ -93,4 +109,15 @@ export class WorkloadResolver {
     }
     return selectors;
   }
+}
+
+/** Attestors describe the connector as recorded at accept (see AttestationSubject). */
+function subjectOf(peer: PeerIdentity): AttestationSubject {
+  return {
+    pid: peer.pid,
+    uid: peer.uid,
+    gid: peer.gid,
+    supplementaryGids: peer.process?.ids.supplementaryGids ?? [],
+    executable: peer.process?.executable,
+  };
 }

@@ -6,6 +6,7 @@ import { isMeshidError } from '../../src/errors';
 import { DockerAttestor } from '../../src/workload/attestors/docker-attestor';
 import { startFakeDocker, type FakeDocker } from '../support/fake-docker';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
+import { subjectWithPid } from '../support/attestation-subject';
 
 const CGROUP_FIXTURES = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'cgroup');
 const DOCKER_CONTAINER = 'e2c6b4b5d2f0b9e0ad0d1f3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0f9e';
@@ -49,7 +50,7 @@ describe('docker attestor against the Engine API on a unix socket', () => {
   const attestor = (envAllowlist?: string[]): DockerAttestor => new DockerAttestor({ procRoot, socketPath: docker.socketPath, ...(envAllowlist ? { envAllowlist } : {}) });
 
   test('labels, image ID and only allow-listed environment variables', async () => {
-    const selectors = await attestor(['APP_ENV', 'DB_DSN', 'EMPTY']).attest(100);
+    const selectors = await attestor(['APP_ENV', 'DB_DSN', 'EMPTY']).attest(subjectWithPid(100));
     assert.deepEqual([...selectors].sort(), [
       'docker:env:APP_ENV:production',
       'docker:env:DB_DSN:host=db;user=app',
@@ -62,27 +63,27 @@ describe('docker attestor against the Engine API on a unix socket', () => {
   });
 
   test('without an allowlist no environment value is exposed', async () => {
-    const selectors = await attestor().attest(101);
+    const selectors = await attestor().attest(subjectWithPid(101));
     assert.equal(selectors.filter((selector) => selector.startsWith('docker:env:')).length, 0);
     assert.ok(selectors.includes(`docker:image_id:${IMAGE_ID}`), 'the systemd cgroup form finds the same container');
   });
 
   test('a container the engine does not know (404) gives no selectors', async () => {
     const before = docker.requests.length;
-    assert.deepEqual(await attestor().attest(200), []);
+    assert.deepEqual(await attestor().attest(subjectWithPid(200)), []);
     assert.equal(docker.requests.length - before, 1, 'the engine was asked');
   });
 
   test('a host process gives no selectors without asking the engine', async () => {
     const before = docker.requests.length;
-    assert.deepEqual(await attestor().attest(300), []);
+    assert.deepEqual(await attestor().attest(subjectWithPid(300)), []);
     assert.equal(docker.requests.length, before);
   });
 
   test('an engine error fails attestation with its status and message', async () => {
     docker.failWith(500);
     try {
-      await assert.rejects(attestor().attest(100), (error) => isMeshidError(error, 'ATTESTATION_FAILED') && /attestor\(docker\): .*HTTP 500.*storage driver unavailable/.test(error.message));
+      await assert.rejects(attestor().attest(subjectWithPid(100)), (error) => isMeshidError(error, 'ATTESTATION_FAILED') && /attestor\(docker\): .*HTTP 500.*storage driver unavailable/.test(error.message));
     } finally {
       docker.failWith(0);
     }
@@ -90,6 +91,6 @@ describe('docker attestor against the Engine API on a unix socket', () => {
 
   test('no engine on the socket fails attestation, naming the socket', async () => {
     const missing = new DockerAttestor({ procRoot, socketPath: path.join(dir, 'absent.sock') });
-    await assert.rejects(missing.attest(100), /attestor\(docker\): cannot reach the Docker engine at .*absent\.sock: ENOENT/);
+    await assert.rejects(missing.attest(subjectWithPid(100)), /attestor\(docker\): cannot reach the Docker engine at .*absent\.sock: ENOENT/);
   });
 });

@@ -9,6 +9,7 @@ import { kubeletPod, startFakeKubelet, type FakeKubelet, type PodFixture } from 
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { makeServingCert, type ServingCert } from '../support/test-tls';
 import { until } from '../support/until';
+import { subjectWithPid } from '../support/attestation-subject';
 
 const CGROUP_FIXTURES = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'cgroup');
 const WEB_POD = '2c48913c-b29f-11e7-9350-020968147796';
@@ -75,7 +76,7 @@ describe('k8s attestor against a kubelet over real HTTPS', () => {
 
   test('a pod container gets the k8s selectors of its pod and itself', async () => {
     kubelet.setPods([webPod, otherPod].map(kubeletPod));
-    const selectors = await attestor().attest(100);
+    const selectors = await attestor().attest(subjectWithPid(100));
     assert.deepEqual([...selectors].sort(), [
       'k8s:container-image:docker.io/library/nginx:1.25',
       `k8s:container-image:docker.io/library/nginx@sha256:${WEB_CONTAINER.split('').reverse().join('')}`,
@@ -94,7 +95,7 @@ describe('k8s attestor against a kubelet over real HTTPS', () => {
 
   test('init containers are found by their status; nodeName overrides the pod spec', async () => {
     kubelet.setPods([webPod, migratePod].map(kubeletPod));
-    const selectors = await attestor({ nodeName: 'node-from-config' }).attest(200);
+    const selectors = await attestor({ nodeName: 'node-from-config' }).attest(subjectWithPid(200));
     assert.ok(selectors.includes('k8s:container-name:schema'), selectors.join(' '));
     assert.ok(selectors.includes('k8s:container-image:ghcr.io/acme/migrate:2.0'));
     assert.ok(selectors.includes('k8s:node-name:node-from-config'));
@@ -103,7 +104,7 @@ describe('k8s attestor against a kubelet over real HTTPS', () => {
 
   test('a host process is not a Kubernetes workload: no selectors and no kubelet request', async () => {
     const before = kubelet.authorizations.length;
-    assert.deepEqual(await attestor().attest(300), []);
+    assert.deepEqual(await attestor().attest(subjectWithPid(300)), []);
     assert.equal(kubelet.authorizations.length, before);
   });
 
@@ -111,8 +112,8 @@ describe('k8s attestor against a kubelet over real HTTPS', () => {
     kubelet.setPods([webPod].map(kubeletPod));
     const shared = attestor();
     const before = kubelet.authorizations.length;
-    await Promise.all([shared.attest(100), shared.attest(100), shared.attest(100)]);
-    await shared.attest(100);
+    await Promise.all([shared.attest(subjectWithPid(100)), shared.attest(subjectWithPid(100)), shared.attest(subjectWithPid(100))]);
+    await shared.attest(subjectWithPid(100));
     assert.equal(kubelet.authorizations.length - before, 1);
   });
 
@@ -120,11 +121,11 @@ describe('k8s attestor against a kubelet over real HTTPS', () => {
     kubelet.setPods([webPod].map(kubeletPod));
     const clock = new FakeClock();
     const shared = attestor({ clock });
-    await shared.attest(100);
+    await shared.attest(subjectWithPid(100));
     const before = kubelet.authorizations.length;
     kubelet.setPods([webPod, migratePod].map(kubeletPod)); // a pod started after the list was cached
     await clock.advance(100);
-    const selectors = await shared.attest(200);
+    const selectors = await shared.attest(subjectWithPid(200));
     assert.ok(selectors.includes('k8s:pod-name:migrate'));
     assert.equal(kubelet.authorizations.length - before, 1);
     assert.equal(clock.pendingTimers, 0, 'no poll wait was needed');
@@ -134,7 +135,7 @@ describe('k8s attestor against a kubelet over real HTTPS', () => {
     kubelet.setPods([otherPod].map(kubeletPod));
     const clock = new FakeClock();
     const before = kubelet.authorizations.length;
-    const result = attestor({ clock, pollIntervalMs: 500 }).attest(100);
+    const result = attestor({ clock, pollIntervalMs: 500 }).attest(subjectWithPid(100));
     await until(() => clock.pendingTimers === 1, 'the attestor to wait for its next poll');
     assert.equal(kubelet.authorizations.length - before, 1);
     kubelet.setPods([otherPod, webPod].map(kubeletPod));
@@ -150,7 +151,7 @@ describe('k8s attestor against a kubelet over real HTTPS', () => {
     let settled = false;
     let failure: unknown;
     void attestor({ clock, pollIntervalMs: 500, maxPollAttempts: 3 })
-      .attest(100)
+      .attest(subjectWithPid(100))
       .then(
         () => (settled = true),
         (error: unknown) => {
@@ -170,7 +171,7 @@ describe('k8s attestor against a kubelet over real HTTPS', () => {
   test('a kubelet certificate from another CA is refused, naming the TLS failure', async () => {
     kubelet.setPods([webPod].map(kubeletPod));
     // The kubelet sends its CA with its certificate; that CA is not the one configured.
-    await assert.rejects(attestor({ caFile: otherCa.caFile }).attest(100), (error) => {
+    await assert.rejects(attestor({ caFile: otherCa.caFile }).attest(subjectWithPid(100)), (error) => {
       assert.ok(isMeshidError(error, 'ATTESTATION_FAILED'));
       assert.match(error.message, /attestor\(k8s\): cannot list pods .*SELF_SIGNED_CERT_IN_CHAIN/);
       assert.doesNotMatch(error.message, /token-one/);
@@ -180,7 +181,7 @@ describe('k8s attestor against a kubelet over real HTTPS', () => {
 
   test('skipKubeletVerification accepts the unknown certificate', async () => {
     kubelet.setPods([webPod].map(kubeletPod));
-    const selectors = await attestor({ caFile: otherCa.caFile, skipKubeletVerification: true }).attest(100);
+    const selectors = await attestor({ caFile: otherCa.caFile, skipKubeletVerification: true }).attest(subjectWithPid(100));
     assert.ok(selectors.includes('k8s:ns:shop'));
   });
 
@@ -189,17 +190,17 @@ describe('k8s attestor against a kubelet over real HTTPS', () => {
     const clock = new FakeClock();
     const rotating = attestor({ clock, tokenFile: path.join(dir, 'rotating-token') });
     await writeFile(path.join(dir, 'rotating-token'), 'token-one');
-    await rotating.attest(100);
+    await rotating.attest(subjectWithPid(100));
     assert.equal(kubelet.authorizations.at(-1), 'Bearer token-one');
     await writeFile(path.join(dir, 'rotating-token'), 'token-two');
     await clock.advance(60_000); // past the pod list cache
-    await rotating.attest(100);
+    await rotating.attest(subjectWithPid(100));
     assert.equal(kubelet.authorizations.at(-1), 'Bearer token-two');
   });
 
   test('401 fails attestation with the status, never the token', async () => {
     await writeFile(path.join(dir, 'stale-token'), 'token-revoked');
-    await assert.rejects(attestor({ tokenFile: path.join(dir, 'stale-token') }).attest(100), (error) => {
+    await assert.rejects(attestor({ tokenFile: path.join(dir, 'stale-token') }).attest(subjectWithPid(100)), (error) => {
       assert.ok(isMeshidError(error, 'ATTESTATION_FAILED'));
       assert.match(error.message, /HTTP 401/);
       assert.doesNotMatch(error.message, /token-revoked/);
@@ -208,8 +209,8 @@ describe('k8s attestor against a kubelet over real HTTPS', () => {
   });
 
   test('cgroups naming two pods, or a missing process, fail with the attestor named', async () => {
-    await assert.rejects(attestor().attest(400), /attestor\(k8s\): pid 400: cgroup lines disagree/);
-    await assert.rejects(attestor().attest(999), /attestor\(k8s\): cannot read cgroups of pid 999: ENOENT/);
+    await assert.rejects(attestor().attest(subjectWithPid(400)), /attestor\(k8s\): pid 400: cgroup lines disagree/);
+    await assert.rejects(attestor().attest(subjectWithPid(999)), /attestor\(k8s\): cannot read cgroups of pid 999: ENOENT/);
   });
 
   test('a kubelet URL without TLS is refused at construction', () => {

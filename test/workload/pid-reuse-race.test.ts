@@ -48,9 +48,9 @@ describe('PID-reuse guard against a really dying caller', { skip: NOT_ROOT }, ()
   // Attests for real, then (when the test asks) waits until the test has killed the caller.
   const racing: WorkloadAttestor = {
     name: 'unix',
-    async attest(pid) {
-      const selectors = await unix.attest(pid);
-      attesting.resolve(pid);
+    async attest(subject) {
+      const selectors = await unix.attest(subject);
+      attesting.resolve(subject.pid);
       if (holdAttestation) await connectorGone.promise;
       return selectors;
     },
@@ -88,7 +88,7 @@ describe('PID-reuse guard against a really dying caller', { skip: NOT_ROOT }, ()
     connectorGone.resolve();
     const outcome = await reports.next<CallerResult>();
     assert.equal(outcome.status, status.UNAUTHENTICATED, JSON.stringify(outcome));
-    assert.match(outcome.details ?? '', /exited or was replaced during attestation/);
+    assert.match(outcome.details ?? '', /connecting process \d+ has exited/);
     assert.equal(outcome.spiffeIds, undefined);
   });
 
@@ -100,6 +100,6 @@ describe('PID-reuse guard against a really dying caller', { skip: NOT_ROOT }, ()
     process.kill(readyPid, 'SIGUSR2'); // the connector has exited and been reaped: now call
     const outcome = await reports.next<CallerResult>();
     assert.equal(outcome.status, status.UNAUTHENTICATED, JSON.stringify(outcome));
-    assert.match(outcome.details ?? '', /calling process \d+ exited/);
+    assert.match(outcome.details ?? '', /connecting process \d+ has exited/);
   });
 });

@@ -47,7 +47,8 @@ test('identity of a client under another uid comes from the kernel, and the sock
   assert.equal(seen[0]?.uid, 1000);
   assert.equal(seen[0]?.gid, 1000);
   assert.equal(seen[0]?.pid, child.pid);
-  assert.equal(typeof seen[0]?.startTime, 'bigint');
+  assert.equal(typeof seen[0]?.process?.startTime, 'bigint');
+  assert.ok(seen[0]?.handle, 'a pidfd pins the connector (SO_PEERPIDFD)');
 });
 
 test('a stale socket file is replaced', async () => {

@@ -3,8 +3,10 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { UnixAttestor, parseStatusIds } from '../../src/workload/attestors/unix-attestor';
-import { readProcessStartTime } from '../../src/workload/process-start-time';
+import { UnixAttestor } from '../../src/workload/attestors/unix-attestor';
+import { readProcessStartTime } from '../../src/workload/process-stat';
+import { parseProcessIds } from '../../src/workload/process-status';
+import { subjectOfProcess } from '../support/attestation-subject';
 
 const STATUS = `Name:\tnginx
 Umask:\t0022
@@ -26,10 +28,11 @@ async function fixtureRoot(): Promise<string> {
   return root;
 }
 
-test('selectors come from the effective ids, with names where the account files have them', async () => {
+test('selectors come from the connect-time ids, with names where the account files have them', async () => {
   const root = await fixtureRoot();
   const attestor = new UnixAttestor({ procRoot: root, passwdFile: path.join(root, 'passwd'), groupFile: path.join(root, 'group') });
-  const selectors = await attestor.attest(4242);
+  // /proc/4242/status says uid 0 real, 101 effective: the subject (SO_PEERCRED) is what counts.
+  const selectors = await attestor.attest({ pid: 4242, uid: 101, gid: 102, supplementaryGids: [4, 27], executable: undefined });
   assert.deepEqual([...selectors].sort(), [
     'unix:gid:102',
     'unix:group:nginx',
@@ -40,25 +43,28 @@ test('selectors come from the effective ids, with names where the account files 
   ]);
 });
 
-test('a vanished process fails attestation with the attestor named', async () => {
+test('a subject without a pinned executable gets no unix:path or unix:sha256', async () => {
   const root = await fixtureRoot();
-  const attestor = new UnixAttestor({ procRoot: root });
-  await assert.rejects(attestor.attest(99999), /attestor\(unix\)/);
+  const attestor = new UnixAttestor({ procRoot: root, passwdFile: path.join(root, 'passwd'), groupFile: path.join(root, 'group') });
+  const selectors = await attestor.attest({ pid: 4242, uid: 7, gid: 8, supplementaryGids: [], executable: undefined });
+  assert.deepEqual([...selectors].sort(), ['unix:gid:8', 'unix:uid:7']);
 });
 
 test('the start time is field 22 even when the command name holds ") "', async () => {
   const root = await fixtureRoot();
-  assert.equal(await readProcessStartTime(root, 4242), 987654n);
-  assert.equal(await readProcessStartTime(root, 99999), undefined);
+  assert.equal(readProcessStartTime(root, 4242), 987654n);
+  assert.equal(readProcessStartTime(root, 99999), undefined);
 });
 
 test('the real /proc gives this process a start time and its real uid', async () => {
-  const startTime = await readProcessStartTime('/proc', process.pid);
+  const startTime = readProcessStartTime('/proc', process.pid);
   assert.equal(typeof startTime, 'bigint');
-  const selectors = await new UnixAttestor({ procRoot: '/proc' }).attest(process.pid);
+  const selectors = await new UnixAttestor({ procRoot: '/proc' }).attest(subjectOfProcess(process.pid));
   assert.ok(selectors.includes(`unix:uid:${process.geteuid?.()}`));
 });
 
-test('status parsing rejects a status without ids', () => {
-  assert.equal(parseStatusIds('Name:\tx\n'), undefined);
+test('status parsing: all four ids of Uid/Gid, the supplementary groups, and nothing from a status without ids', () => {
+  assert.deepEqual(parseProcessIds(STATUS), { uids: [0, 101, 101, 101], gids: [0, 102, 102, 102], supplementaryGids: [4, 27] });
+  assert.equal(parseProcessIds('Name:\tx\n'), undefined);
+  assert.equal(parseProcessIds('Uid:\t1\t2\nGid:\t1\t1\t1\t1\n'), undefined, 'a truncated Uid line is not trusted');
 });

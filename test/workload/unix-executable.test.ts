@@ -9,6 +9,7 @@ import { capturedLogger } from '../support/captured-logger';
 import { spawnAs, stopSpawned } from '../support/spawned-process';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { NOT_ROOT } from '../support/workload-process';
+import { subjectOfProcess } from '../support/attestation-subject';
 
 const run = promisify(execFile);
 
@@ -35,7 +36,7 @@ describe('unix attestor: the executable', { skip: NOT_ROOT }, () => {
 
   test('sleep under uid 1000: unix:path and unix:sha256 equal readlink and sha256sum', async () => {
     const sleep = await spawnAs(1000, 'sleep', ['60']);
-    const selectors = await new UnixAttestor({ procRoot: '/proc' }).attest(sleep.pid);
+    const selectors = await new UnixAttestor({ procRoot: '/proc' }).attest(subjectOfProcess(sleep.pid));
     const binary = await realpath('/usr/bin/sleep');
     assert.ok(selectors.includes('unix:uid:1000'), selectors.join(' '));
     assert.deepEqual(valueOf(selectors, 'path'), [binary]);
@@ -46,15 +47,15 @@ describe('unix attestor: the executable', { skip: NOT_ROOT }, () => {
     const hashes: number[] = [];
     const attestor = new UnixAttestor({ procRoot: '/proc', onBinaryHashed: (bytes) => hashes.push(bytes) });
     const [first, second] = await Promise.all([spawnAs(1000, 'sleep', ['60']), spawnAs(1001, 'sleep', ['60'])]);
-    const concurrent = await Promise.all([attestor.attest(first.pid), attestor.attest(second.pid)]);
-    const again = await attestor.attest(first.pid);
+    const concurrent = await Promise.all([attestor.attest(subjectOfProcess(first.pid)), attestor.attest(subjectOfProcess(second.pid))]);
+    const again = await attestor.attest(subjectOfProcess(first.pid));
     assert.equal(hashes.length, 1, 'two processes and a repeat share one hash');
     const digest = valueOf(again, 'sha256')[0];
     assert.ok(digest);
     for (const selectors of concurrent) assert.deepEqual(valueOf(selectors, 'sha256'), [digest]);
 
     const copy = await spawnAs(1000, await copyOfSleep('sleep'), ['60']);
-    assert.deepEqual(valueOf(await attestor.attest(copy.pid), 'sha256'), [digest]);
+    assert.deepEqual(valueOf(await attestor.attest(subjectOfProcess(copy.pid)), 'sha256'), [digest]);
     assert.equal(hashes.length, 2, 'a different inode is a different cache key');
   });
 
@@ -63,7 +64,7 @@ describe('unix attestor: the executable', { skip: NOT_ROOT }, () => {
     const hashes: number[] = [];
     const attestor = new UnixAttestor({ procRoot: '/proc', maxHashBytes: 1024, logger, onBinaryHashed: (bytes) => hashes.push(bytes) });
     const sleep = await spawnAs(1000, 'sleep', ['60']);
-    const selectors = await attestor.attest(sleep.pid);
+    const selectors = await attestor.attest(subjectOfProcess(sleep.pid));
     assert.equal(valueOf(selectors, 'path').length, 1);
     assert.deepEqual(valueOf(selectors, 'sha256'), []);
     assert.deepEqual(hashes, [], 'the file was not read');
@@ -74,7 +75,7 @@ describe('unix attestor: the executable', { skip: NOT_ROOT }, () => {
   test('hashBinaries: false gives unix:path without reading the file', async () => {
     const hashes: number[] = [];
     const sleep = await spawnAs(1000, 'sleep', ['60']);
-    const selectors = await new UnixAttestor({ procRoot: '/proc', hashBinaries: false, onBinaryHashed: (bytes) => hashes.push(bytes) }).attest(sleep.pid);
+    const selectors = await new UnixAttestor({ procRoot: '/proc', hashBinaries: false, onBinaryHashed: (bytes) => hashes.push(bytes) }).attest(subjectOfProcess(sleep.pid));
     assert.deepEqual(valueOf(selectors, 'path'), [await realpath('/usr/bin/sleep')]);
     assert.deepEqual(valueOf(selectors, 'sha256'), []);
     assert.deepEqual(hashes, []);
@@ -85,7 +86,7 @@ describe('unix attestor: the executable', { skip: NOT_ROOT }, () => {
     const expected = await sha256sum(copy);
     const sleep = await spawnAs(1000, copy, ['60']);
     await unlink(copy);
-    const selectors = await new UnixAttestor({ procRoot: '/proc' }).attest(sleep.pid);
+    const selectors = await new UnixAttestor({ procRoot: '/proc' }).attest(subjectOfProcess(sleep.pid));
     assert.deepEqual(valueOf(selectors, 'path'), [copy]);
     assert.deepEqual(valueOf(selectors, 'sha256'), [expected]);
   });
@@ -93,7 +94,7 @@ describe('unix attestor: the executable', { skip: NOT_ROOT }, () => {
   test('a file really named "... (deleted)" keeps its whole name', async () => {
     const copy = await copyOfSleep('tricky (deleted)');
     const sleep = await spawnAs(1000, copy, ['60']);
-    const selectors = await new UnixAttestor({ procRoot: '/proc' }).attest(sleep.pid);
+    const selectors = await new UnixAttestor({ procRoot: '/proc' }).attest(subjectOfProcess(sleep.pid));
     assert.deepEqual(valueOf(selectors, 'path'), [copy]);
   });
 });

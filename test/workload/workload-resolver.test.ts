@@ -14,19 +14,24 @@ after(removeTempDirs);
 const logger = pino({ level: 'silent' });
 const entries = new StaticEntrySource([{ spiffeId: 'spiffe://example.org/web', selectors: ['unix:uid:1000'], dnsNames: [] }]);
 
-const statLine = (startTime: number): string => `4242 (web) S 1 4242 4242 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 ${startTime} 1000 10\n`;
+const statLine = (startTime: number, state = 'S'): string => `4242 (web) ${state} 1 4242 4242 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 ${startTime} 1000 10\n`;
+const statusLines = (uids: string, gids: string): string => `Name:\tweb\nUid:\t${uids}\nGid:\t${gids}\nGroups:\t\n`;
+const CONNECTED_STATUS = statusLines('1000\t1000\t1000\t1000', '1000\t1000\t1000\t1000');
 
 async function procWithProcess(startTime: number): Promise<string> {
   const root = await makeTempDir('meshid-resolver-');
   await mkdir(path.join(root, '4242'));
   await writeFile(path.join(root, '4242', 'stat'), statLine(startTime));
+  await writeFile(path.join(root, '4242', 'status'), CONNECTED_STATUS);
   return root;
 }
 
-function resolverWith(procRoot: string, attestors: WorkloadAttestor[]): { resolver: WorkloadResolver; peers: PeerRegistry } {
+function resolverWith(procRoot: string, attestors: WorkloadAttestor[], refusals: string[] = []): { resolver: WorkloadResolver; peers: PeerRegistry } {
   const peers = new PeerRegistry();
-  peers.register('peer-1', { pid: 4242, uid: 1000, gid: 1000, startTime: 777n });
-  return { resolver: new WorkloadResolver({ peers, attestors, entries, procRoot, logger }), peers };
+  const ids = { uids: [1000, 1000, 1000, 1000], gids: [1000, 1000, 1000, 1000], supplementaryGids: [] };
+  peers.register('peer-1', { pid: 4242, uid: 1000, gid: 1000, process: { startTime: 777n, state: 'S', ids, executable: undefined }, handle: undefined });
+  const onConnectorRefused = (refusal: string): number => refusals.push(refusal);
+  return { resolver: new WorkloadResolver({ peers, attestors, entries, procRoot, logger, onConnectorRefused }), peers };
 }
 
 const uidAttestor: WorkloadAttestor = { name: 'unix', attest: () => Promise.resolve(['unix:uid:1000']) };
@@ -48,7 +53,7 @@ test('a pid reused by another process during attestation is refused (PID-reuse g
     },
   };
   const { resolver } = resolverWith(procRoot, [racing]);
-  await assert.rejects(resolver.resolve('peer-1'), (error) => isMeshidError(error, 'PEER_UNVERIFIED') && /replaced/.test(error.message));
+  await assert.rejects(resolver.resolve('peer-1'), (error) => isMeshidError(error, 'PEER_UNVERIFIED') && /now names another process/.test(error.message));
 });
 
 test('an unknown peer token and a vanished process are refused', async () => {
@@ -82,4 +87,40 @@ test('a caller gone when every attestor failed is PEER_UNVERIFIED, not an unavai
   };
   const { resolver } = resolverWith(procRoot, [vanishing]);
   await assert.rejects(resolver.resolve('peer-1'), (error) => isMeshidError(error, 'PEER_UNVERIFIED'));
+});
+
+// The process behind a connection changes after connect; each case is refused before any
+// attestor runs, and counted by its reason.
+for (const [label, stat, status, refusal] of [
+  ['a setuid-root exec (effective and saved uid 0)', statLine(777), statusLines('1000\t0\t0\t0', '1000\t1000\t1000\t1000'), 'credentials_changed'],
+  ['a setgid exec', statLine(777), statusLines('1000\t1000\t1000\t1000', '1000\t42\t42\t42'), 'credentials_changed'],
+  ['a privilege drop to another uid', statLine(777), statusLines('65534\t65534\t65534\t65534', '1000\t1000\t1000\t1000'), 'credentials_changed'],
+  ['a zombie (state Z)', statLine(777, 'Z'), CONNECTED_STATUS, 'zombie'],
+  ['a reused pid', statLine(999), CONNECTED_STATUS, 'replaced'],
+] as const) {
+  test(`refused before attestation: ${label}`, async () => {
+    const procRoot = await procWithProcess(777);
+    await writeFile(path.join(procRoot, '4242', 'stat'), stat);
+    await writeFile(path.join(procRoot, '4242', 'status'), status);
+    let attested = false;
+    const spy: WorkloadAttestor = { name: 'unix', attest: () => ((attested = true), Promise.resolve(['unix:uid:1000'])) };
+    const refusals: string[] = [];
+    const { resolver } = resolverWith(procRoot, [spy], refusals);
+    await assert.rejects(resolver.resolve('peer-1'), (error) => isMeshidError(error, 'PEER_UNVERIFIED'));
+    assert.equal(attested, false, 'no attestor ran');
+    assert.deepEqual(refusals, [refusal]);
+  });
+}
+
+test('a setuid exec during attestation is refused after it', async () => {
+  const procRoot = await procWithProcess(777);
+  const execing: WorkloadAttestor = {
+    name: 'unix',
+    attest: async () => {
+      await writeFile(path.join(procRoot, '4242', 'status'), statusLines('1000\t0\t0\t0', '1000\t1000\t1000\t1000'));
+      return ['unix:uid:1000'];
+    },
+  };
+  const { resolver } = resolverWith(procRoot, [execing]);
+  await assert.rejects(resolver.resolve('peer-1'), (error) => isMeshidError(error, 'PEER_UNVERIFIED') && /setuid/.test(error.message));
 });

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { MeshidError } from '../../errors';
 import { getJson } from './http-json';
 import { readCgroupIds } from './read-cgroup-ids';
-import type { WorkloadAttestor } from './workload-attestor';
+import type { AttestationSubject, WorkloadAttestor } from './workload-attestor';
 
 export interface DockerAttestorOptions {
   readonly procRoot: string;
@@ -38,7 +38,7 @@ export class DockerAttestor implements WorkloadAttestor {
     this.envAllowlist = new Set(options.envAllowlist ?? []);
   }
 
-  async attest(pid: number): Promise<readonly string[]> {
+  async attest({ pid }: AttestationSubject): Promise<readonly string[]> {
     const { containerId } = readCgroupIds(this.options.procRoot, pid, 'docker');
     if (containerId === undefined) return [];
     const container = await this.inspect(containerId);

@@ -5,7 +5,7 @@ import { KubeletClient } from './kubelet-client';
 import { PodListCache } from './pod-list-cache';
 import { findWorkloadContainer } from './pod-list';
 import { readCgroupIds } from './read-cgroup-ids';
-import type { WorkloadAttestor } from './workload-attestor';
+import type { AttestationSubject, WorkloadAttestor } from './workload-attestor';
 
 export interface K8sAttestorOptions {
   readonly procRoot: string;
@@ -46,7 +46,7 @@ export class K8sAttestor implements WorkloadAttestor {
     this.pods = new PodListCache(() => kubelet.listPods(), this.clock);
   }
 
-  async attest(pid: number): Promise<readonly string[]> {
+  async attest({ pid }: AttestationSubject): Promise<readonly string[]> {
     const { podUid, containerId } = readCgroupIds(this.options.procRoot, pid, 'k8s');
     // conmon and other per-pod helpers sit in the pod's cgroup but in no container of it.
     if (podUid === undefined || containerId === undefined) return [];

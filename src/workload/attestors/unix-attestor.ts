@@ -1,11 +1,8 @@
-import { readFileSync, statSync, type BigIntStats } from 'node:fs';
 import type { Logger } from 'pino';
 import pino from 'pino';
-import { MeshidError } from '../../errors';
 import { AccountNames } from './account-names';
 import { BinaryDigests } from './binary-digests';
-import { readExecutablePath } from './executable-path';
-import type { WorkloadAttestor } from './workload-attestor';
+import type { AttestationSubject, WorkloadAttestor } from './workload-attestor';
 
 export interface UnixAttestorOptions {
   readonly procRoot: string;
@@ -29,10 +26,11 @@ export interface UnixAttestorOptions {
 export const DEFAULT_MAX_HASH_BYTES = 256 * 1024 * 1024;
 
 /**
- * unix:uid / unix:user / unix:gid / unix:group / unix:supplementary_gid, from the effective ids
- * in /proc/<pid>/status (as SPIRE's unix attestor does). Names come from the host's account
- * files; an id without a name yields only the numeric selector. unix:path and unix:sha256 describe
- * the executable the process runs, read through /proc/<pid>/exe.
+ * unix:uid / unix:user / unix:gid / unix:group / unix:supplementary_gid, from the credentials the
+ * kernel recorded at connect (SO_PEERCRED; SPIRE's unix attestor reads the effective ids of
+ * /proc/<pid>/status at call time, which a setuid exec after connect changes). Names come from the
+ * host's account files; an id without a name yields only the numeric selector. unix:path and
+ * unix:sha256 describe the executable the connector ran at accept.
  */
 export class UnixAttestor implements WorkloadAttestor {
   readonly name = 'unix';
@@ -51,73 +49,37 @@ export class UnixAttestor implements WorkloadAttestor {
   }
 
   // async so that a failure reaches the resolver as a rejection, like every attestor's.
-  async attest(pid: number): Promise<readonly string[]> {
-    let status: string;
-    try {
-      // Synchronous: procfs is in memory (see process-start-time.ts for the measurement).
-      status = readFileSync(`${this.options.procRoot}/${pid}/status`, 'utf8');
-    } catch (error) {
-      throw new MeshidError('ATTESTATION_FAILED', `attestor(unix): cannot read status of pid ${pid}: ${(error as Error).message}`);
-    }
-    const ids = parseStatusIds(status);
-    if (!ids) throw new MeshidError('ATTESTATION_FAILED', `attestor(unix): no Uid/Gid lines in status of pid ${pid}`);
-
-    const user = this.users.nameOf(ids.uid);
-    const group = this.groups.nameOf(ids.gid);
-    const selectors = [`unix:uid:${ids.uid}`, `unix:gid:${ids.gid}`];
+  async attest(subject: AttestationSubject): Promise<readonly string[]> {
+    const { uid, gid, supplementaryGids } = subject;
+    const user = this.users.nameOf(uid);
+    const group = this.groups.nameOf(gid);
+    const selectors = [`unix:uid:${uid}`, `unix:gid:${gid}`];
     if (user !== undefined) selectors.push(`unix:user:${user}`);
     if (group !== undefined) selectors.push(`unix:group:${group}`);
-    for (const supplementary of ids.supplementary) {
+    for (const supplementary of supplementaryGids) {
       selectors.push(`unix:supplementary_gid:${supplementary}`);
     }
-    selectors.push(...(await this.executableSelectors(pid)));
+    selectors.push(...(await this.executableSelectors(subject)));
     return selectors;
   }
 
   /**
-   * A missing executable selector is not an attestation failure: the ids above still hold, and an
-   * entry that requires unix:path or unix:sha256 simply does not match.
+   * From the executable pinned at accept. A missing executable selector is not an attestation
+   * failure: the ids above still hold, and an entry that requires unix:path or unix:sha256 simply
+   * does not match.
    */
-  private async executableSelectors(pid: number): Promise<string[]> {
-    const exe = `${this.options.procRoot}/${pid}/exe`;
-    let executablePath: string;
-    let stats: BigIntStats;
-    try {
-      // stat follows the link to the running file, wherever it lives (even deleted, or in a
-      // container's mount namespace); it is an inode lookup, cheap enough to stay synchronous.
-      stats = statSync(exe, { bigint: true });
-      executablePath = readExecutablePath(this.options.procRoot, pid, stats);
-    } catch (error) {
-      this.logger.debug({ pid, reason: (error as NodeJS.ErrnoException).code ?? String(error) }, 'attestor(unix): executable unreadable, no unix:path or unix:sha256');
+  private async executableSelectors({ pid, executable }: AttestationSubject): Promise<string[]> {
+    if (!executable) {
+      this.logger.debug({ pid }, 'attestor(unix): executable was unreadable at accept, no unix:path or unix:sha256');
       return [];
     }
-    const selectors = [`unix:path:${executablePath}`];
+    const selectors = [`unix:path:${executable.path}`];
     if (!this.digests || this.options.sha256Wanted?.() === false) return selectors;
-    const digest = await this.digests.sha256(exe, stats);
+    // Opened through /proc/<pid>/exe and compared with the stats pinned at accept: a file other
+    // than the one the connector ran is never hashed under its key (binary-digests.ts).
+    const digest = await this.digests.sha256(`${this.options.procRoot}/${pid}/exe`, executable.stats);
     if ('sha256' in digest) selectors.push(`unix:sha256:${digest.sha256}`);
-    else this.logger.debug({ pid, path: executablePath, reason: digest.skipped }, 'attestor(unix): no unix:sha256');
+    else this.logger.debug({ pid, path: executable.path, reason: digest.skipped }, 'attestor(unix): no unix:sha256');
     return selectors;
   }
-}
-
-interface StatusIds {
-  uid: number;
-  gid: number;
-  supplementary: number[];
-}
-
-/** `Uid:\treal\teffective\tsaved\tfs`; the effective id is what the kernel checks access with. */
-export function parseStatusIds(status: string): StatusIds | undefined {
-  let uid: number | undefined;
-  let gid: number | undefined;
-  let supplementary: number[] = [];
-  for (const line of status.split('\n')) {
-    if (line.startsWith('Uid:')) uid = Number(line.slice(4).trim().split(/\s+/)[1]);
-    else if (line.startsWith('Gid:')) gid = Number(line.slice(4).trim().split(/\s+/)[1]);
-    else if (line.startsWith('Groups:')) {
-      supplementary = line.slice(7).trim().split(/\s+/).filter(Boolean).map(Number);
-    }
-  }
-  if (uid === undefined || gid === undefined || Number.isNaN(uid) || Number.isNaN(gid)) return undefined;
-  return { uid, gid, supplementary };
 }

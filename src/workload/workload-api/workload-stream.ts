@@ -4,6 +4,7 @@ import { LatestValuePusher, type Rendered } from '../../rotation/latest-value-pu
 import type { AgentMetrics, StreamApi } from '../../telemetry/agent-metrics';
 import type { StreamTracker } from '../../telemetry/stream-tracker';
 import type { RegistrationEntry } from '../entries';
+import { connectorBoundSink } from '../connector-bound-sink';
 import { toServiceError } from '../grpc-status';
 import type { ResolvedWorkload, WorkloadResolver } from '../workload-resolver';
 import { requireSecurityHeader } from './security-header';
@@ -26,7 +27,8 @@ export interface WorkloadStreamSpec<T> {
 /**
  * The life of one server-streaming Workload API call (FetchX509SVID, FetchX509Bundles,
  * FetchJWTBundles): header, attestation, then the full state through a one-slot mailbox on every
- * relevant change. Registration changes re-match the selectors attested at connect time: an
+ * relevant change, each sent only after the caller is checked to still be the process that
+ * connected. Registration changes re-match the selectors attested at connect time: an
  * identity no longer granted leaves the next message; none left ends the stream
  * (PERMISSION_DENIED). The stream is tracked (metrics, shutdown ends it UNAVAILABLE).
  */
@@ -39,7 +41,10 @@ export async function serveWorkloadStream<T>(call: ServerWritableStream<unknown,
       cleanup();
       refuse(call, error, deps.logger);
     };
-    const pusher = new LatestValuePusher<T>(call, () => spec.render(workload), end, undefined, (seconds) => deps.metrics?.pushLatency.observe({ api: spec.api }, seconds));
+    // Every message is sent only while the connector is still the process that connected: an
+    // exec or setuid after the stream opened ends it UNAUTHENTICATED (connector-binding.ts).
+    const sink = connectorBoundSink(call, () => deps.resolver.verifyConnector(workload.peer));
+    const pusher = new LatestValuePusher<T>(sink, () => spec.render(workload), end, undefined, (seconds) => deps.metrics?.pushLatency.observe({ api: spec.api }, seconds));
     const unwatch = spec.watch(() => workload, () => pusher.notify());
     const unsubscribeEntries = deps.resolver.onEntriesChange(() => {
       try {
