@@ -2,7 +2,7 @@ import { MeshidError } from '../errors';
 import { sameFile, statExecutable } from './connector-snapshot';
 import type { PeerIdentity } from './peer-identity';
 import { hasTerminated, readProcessStat } from './process-stat';
-import { allIdsAre, readProcessIds } from './process-status';
+import { allIdsAre, readProcessIds, type ProcessIds } from './process-status';
 
 /** Why a call was refused although its connection was accepted; a metrics label. */
 export type ConnectorRefusal = 'exited' | 'zombie' | 'replaced' | 'credentials_changed' | 'exec';
@@ -33,21 +33,16 @@ export class ConnectorMismatch extends MeshidError {
  *
  * SPIRE's peertracker (pkg/common/peertracker) refuses only exited callers and reused pids; meshid
  * serves root-owned entries on the same socket, so it also binds credentials and executable.
- * The pidfd is checked again after the /proc reads: if the process was alive then, the pid was
- * not reused in between, and every read above described it.
+ * The pidfd is checked again after the reads: if the process was alive then, the pid was not
+ * reused in between, and every read above described it.
  */
 export function verifyConnector(procRoot: string, peer: PeerIdentity): void {
   const { pid, process: atAccept } = peer;
   if (!atAccept) throw new ConnectorMismatch('exited', `connecting process ${pid} had exited before its connection was accepted`);
   refuseIfTerminated(procRoot, peer);
-
-  const stat = readProcessStat(procRoot, pid);
-  if (!stat) throw new ConnectorMismatch('exited', `connecting process ${pid} has exited`);
-  if (stat.startTime !== atAccept.startTime) throw new ConnectorMismatch('replaced', `pid ${pid} now names another process than the one that connected`);
-  if (hasTerminated(stat.state)) throw new ConnectorMismatch('zombie', `connecting process ${pid} has terminated (state ${stat.state})`);
-
-  const ids = readProcessIds(procRoot, pid);
-  if (!ids) throw new ConnectorMismatch('exited', `connecting process ${pid} has exited`);
+  // Fast path (measured in bench/connector-binding.ts): with a pidfd, "same process, alive" is a
+  // kernel fact checked last, and PIDFD_GET_INFO gives the ids in one ioctl. Otherwise /proc.
+  const ids = idsFromHandle(peer) ?? idsFromProc(procRoot, peer);
   if (!allIdsAre(ids.uids, peer.uid) || !allIdsAre(ids.gids, peer.gid)) {
     throw new ConnectorMismatch(
       'credentials_changed',
@@ -62,6 +57,27 @@ export function verifyConnector(procRoot: string, peer: PeerIdentity): void {
     }
   }
   refuseIfTerminated(procRoot, peer);
+}
+
+function idsFromHandle(peer: PeerIdentity): ProcessIds | undefined {
+  try {
+    const ids = peer.handle?.credentials();
+    return ids && { ...ids, supplementaryGids: [] };
+  } catch {
+    throw new ConnectorMismatch('exited', `connecting process ${peer.pid} has exited`);
+  }
+}
+
+/** Without a pidfd's answer: start time (pid reuse), state (zombie) and ids from /proc. */
+function idsFromProc(procRoot: string, peer: PeerIdentity): ProcessIds {
+  const { pid, process: atAccept } = peer;
+  const stat = readProcessStat(procRoot, pid);
+  if (!stat) throw new ConnectorMismatch('exited', `connecting process ${pid} has exited`);
+  if (stat.startTime !== atAccept?.startTime) throw new ConnectorMismatch('replaced', `pid ${pid} now names another process than the one that connected`);
+  if (hasTerminated(stat.state)) throw new ConnectorMismatch('zombie', `connecting process ${pid} has terminated (state ${stat.state})`);
+  const ids = readProcessIds(procRoot, pid);
+  if (!ids) throw new ConnectorMismatch('exited', `connecting process ${pid} has exited`);
+  return ids;
 }
 
 function refuseIfTerminated(procRoot: string, peer: PeerIdentity): void {

@@ -14,6 +14,7 @@ interface NativeAddon {
   peerPidfd(fd: number): number;
   pidfdOpen(pid: number): number;
   pidfdExited(pidfd: number): boolean;
+  pidfdCredentials(pidfd: number): number[];
 }
 
 // Built by node-gyp during `npm ci` (binding.gyp). Loaded lazily so commands that never accept

@@ -13,6 +13,8 @@ import { native, socketFd } from './peer-credentials';
  * pidfds at all (Linux < 5.3) there is no handle and the start-time check stands alone.
  */
 export class ProcessHandle {
+  /** Whether this kernel answers PIDFD_GET_INFO (Linux 6.13); learnt from the first ask. */
+  private static credentialsSupported: boolean | undefined;
   private closed = false;
 
   private constructor(private readonly pidfd: number) {}
@@ -43,6 +45,28 @@ export class ProcessHandle {
   exited(): boolean {
     if (this.closed) return true;
     return native().pidfdExited(this.pidfd);
+  }
+
+  /**
+   * The process's ids, in proc(5) status order: uids then gids, each real, effective, saved,
+   * filesystem. Undefined where the kernel has no PIDFD_GET_INFO (the caller reads /proc).
+   * Throws PEER_UNVERIFIED once the process is gone (ESRCH).
+   */
+  credentials(): { uids: number[]; gids: number[] } | undefined {
+    if (ProcessHandle.credentialsSupported === false || this.closed) return undefined;
+    let ids: number[];
+    try {
+      ids = native().pidfdCredentials(this.pidfd);
+    } catch (error) {
+      if (isCode(error, 'ESRCH')) throw new MeshidError('PEER_UNVERIFIED', 'connecting process has exited');
+      if (isCode(error, 'ENOTTY') || isCode(error, 'EINVAL')) {
+        ProcessHandle.credentialsSupported = false;
+        return undefined;
+      }
+      throw unverified(error);
+    }
+    ProcessHandle.credentialsSupported = true;
+    return { uids: ids.slice(0, 4), gids: ids.slice(4, 8) };
   }
 
   close(): void {

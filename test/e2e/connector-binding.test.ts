@@ -150,7 +150,7 @@ describe('an open stream ends once its connector is no longer the process that c
       child,
       line: async () => {
         const next = await lines.next();
-        if (next.done) throw new Error(`client exited without reporting: ${stderr}`);
+        if (next.done) throw new Error(`client exited without reporting (exit ${child.exitCode}, signal ${child.signalCode}): ${stderr}`);
         return JSON.parse(next.value) as Record<string, unknown>;
       },
     };

@@ -28,6 +28,8 @@ async function nextEvent<T>(reader: StreamReader<T>, summary: (message: T) => un
 
 async function main(): Promise<void> {
   const [socketPath = '', mode = 'drop'] = process.argv.slice(2);
+  // Listening before anything is reported, so the test's signal can never find no handler.
+  const signalled = new Promise<void>((resolve) => process.once('SIGUSR2', () => resolve()));
   const workload = workloadClient(socketPath);
   const x509 = new StreamReader<X509SvidResponse>(workload.FetchX509SVID({}, securityHeader()));
   const sds = sdsClient(socketPath).StreamSecrets();
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
   // ACK, as Envoy does, so the stream waits for the next push.
   sds.write({ type_url: SECRET_TYPE_URL, resource_names: ['default'], version_info: first[1].version_info, response_nonce: first[1].nonce });
 
-  await new Promise<void>((resolve) => process.once('SIGUSR2', () => resolve()));
+  await signalled;
   if (mode === 'drop') {
     process.setgroups?.([1000]);
     process.setgid?.(1000);
