@@ -176,15 +176,29 @@ test('Delta: names that do not exist are answered in removed_resources, once; th
   stream.end();
 });
 
-test('Delta: a SPIFFE ID the caller does not hold ends the stream with PERMISSION_DENIED naming it, also after other names', async () => {
+test('Delta: a SPIFFE ID the caller does not hold is answered in removed_resources and logged at warn; the stream keeps serving its good names', async () => {
+  // xDS "Knowing When a Requested Resource Does Not Exist": the incremental variant reports it in
+  // removed_resources; a Delta stream multiplexes names, so one refused name must not end it.
   for (const forbidden of [OTHER_ID, 'spiffe://example.org/nobody', 'spiffe://other.org/web']) {
     const { stream, reader } = janitor.delta(client);
     stream.write(deltaRequest({ subscribe: ['default'], node: MODERN_ENVOY }));
-    await reader.next();
+    const served = await reader.next();
+    stream.write(ack(served));
     stream.write(deltaRequest({ subscribe: [forbidden] }));
-    const error = await reader.failure();
-    assert.equal(error.code, status.PERMISSION_DENIED, forbidden);
-    assert.ok(error.details.includes(forbidden), error.details);
+    const refused = await reader.next();
+    assert.deepEqual(refused.removed_resources, [forbidden]);
+    assert.deepEqual(refused.resources, []);
+    const warning = harness.logs.find((record) => record['level'] === 40 && String(record['name']).includes(forbidden));
+    assert.ok(warning, `a warning names ${forbidden}`);
+    assert.match(String(warning['msg']), /does not hold/);
+
+    // The good name still rotates on this stream.
+    stream.write(ack(refused));
+    await clock.advance(ROTATE);
+    const rotated = await reader.next();
+    assert.deepEqual(rotated.resources.map((resource) => resource.name), ['default']);
+    assert.notEqual(leafOf(rotated, 'default').serialNumber, leafOf(served, 'default').serialNumber);
+    stream.end();
   }
 });
 
