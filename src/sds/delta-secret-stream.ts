@@ -140,7 +140,7 @@ export class DeltaSecretStream {
     } catch (error) {
       if (!isMeshidError(error, 'NO_IDENTITY')) throw error;
       this.logger.warn(
-        { name: quoteName(name), holds: this.entries.map((entry) => entry.spiffeId), reason: error.message },
+        { secret: quoteName(name), holds: this.entries.map((entry) => entry.spiffeId), reason: error.message },
         'DeltaSecrets: refused a secret the caller does not hold; answered in removed_resources, the stream stays open',
       );
       return undefined;

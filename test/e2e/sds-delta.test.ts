@@ -188,7 +188,7 @@ test('Delta: a SPIFFE ID the caller does not hold is answered in removed_resourc
     const refused = await reader.next();
     assert.deepEqual(refused.removed_resources, [forbidden]);
     assert.deepEqual(refused.resources, []);
-    const warning = harness.logs.find((record) => record['level'] === 40 && String(record['name']).includes(forbidden));
+    const warning = harness.logs.find((record) => record['level'] === 40 && String(record['secret']).includes(forbidden));
     assert.ok(warning, `a warning names ${forbidden}`);
     assert.match(String(warning['msg']), /does not hold/);
 

@@ -115,7 +115,7 @@ function bootstrap(options: SidecarCommon, listeners: object[], clusters: object
  * made with the certificates Envoy holds at that moment: a rotation Envoy applied badly fails
  * requests instead of hiding behind a pooled connection. No retries: a failure stays visible.
  */
-export function clientSidecar(options: SidecarCommon & { readonly listenPort: number; readonly serverPort: number }): object {
+export function clientSidecar(options: SidecarCommon & { readonly listenPort: number; readonly serverPort: number; readonly forbiddenSecret?: string }): object {
   const upstream = staticCluster('server_mtls', options.serverPort, {
     typed_extension_protocol_options: {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
@@ -129,7 +129,24 @@ export function clientSidecar(options: SidecarCommon & { readonly listenPort: nu
       typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', common_tls_context: commonTlsContext(options) },
     },
   });
-  return bootstrap(options, [httpListener('egress', options.listenPort, 'server_mtls', {})], [upstream]);
+  const forbidden = options.forbiddenSecret === undefined ? [] : [forbiddenSecretCluster(options.forbiddenSecret, options.apiType)];
+  return bootstrap(options, [httpListener('egress', options.listenPort, 'server_mtls', {})], [upstream, ...forbidden]);
+}
+
+/**
+ * A cluster whose client certificate is a secret this Envoy may not hold (never used for
+ * traffic): it shows how a refused name reaches a real Envoy.
+ */
+function forbiddenSecretCluster(secret: string, apiType: SdsApiType): object {
+  return staticCluster('forbidden_secret', 9, {
+    transport_socket: {
+      name: 'envoy.transport_sockets.tls',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+        common_tls_context: { tls_certificate_sds_secret_configs: [{ name: secret, sds_config: sdsConfig(apiType) }] },
+      },
+    },
+  });
 }
 
 /**

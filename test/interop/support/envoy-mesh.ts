@@ -70,7 +70,7 @@ export class EnvoyMesh {
     mesh.pairs = [await mesh.startPair('a', 'GRPC', 'DELTA_GRPC'), await mesh.startPair('b', 'DELTA_GRPC', 'GRPC')];
     const intruderPort = await freePort();
     const intruder = await mesh.startEnvoy('intruder', UIDS.intruder, (adminPort) =>
-      clientSidecar({ nodeId: 'intruder', adminPort, socketPath, apiType: 'DELTA_GRPC', validation: 'ROOTCA', peerId: SERVER_ID, listenPort: intruderPort, serverPort: mesh.serverPortOf('a') }),
+      clientSidecar({ nodeId: 'intruder', adminPort, socketPath, apiType: 'DELTA_GRPC', validation: 'ROOTCA', peerId: SERVER_ID, listenPort: intruderPort, serverPort: mesh.serverPortOf('a'), forbiddenSecret: SERVER_ID }),
     );
     mesh.intruder = { envoy: intruder, port: intruderPort };
     await Promise.all(mesh.envoys.map((envoy) => envoy.ready()));

@@ -28,7 +28,7 @@ export function normalSerial(serial: string): string {
 }
 
 /** How much of an Envoy's log to keep for failure messages. */
-const LOG_TAIL = 200;
+const LOG_TAIL = 400;
 
 /**
  * A real Envoy under its own uid, so that meshid attests it by the kernel credentials of its
@@ -56,7 +56,8 @@ export class EnvoyProcess {
   }
 
   private async spawn(): Promise<void> {
-    const child = spawn(envoyBinary(), ['-c', this.configFile, '--disable-hot-restart', '--concurrency', '1', '-l', 'info', '--component-log-level', 'upstream:warn,main:warn'], {
+    // MESHID_ENVOY_LOG=config:debug,secret:debug shows the xDS exchange while debugging a test.
+    const child = spawn(envoyBinary(), ['-c', this.configFile, '--disable-hot-restart', '--concurrency', '1', '-l', 'info', '--component-log-level', process.env.MESHID_ENVOY_LOG ?? 'upstream:warn,main:warn'], {
       uid: this.uid,
       gid: this.uid,
       stdio: ['ignore', 'pipe', 'pipe'],
