@@ -78,11 +78,13 @@ describe('real Envoy sidecars on meshid identities (SDS over the agent socket)',
   it('keeps 0 failed requests through leaf rotations, a root rotation and an agent restart; Envoy applies every change', async (t) => {
     const envoys = mesh.pairs.flatMap((pair) => [pair.client, pair.server]);
     const watch = new SerialWatch(mesh, envoys.map((envoy) => ({ envoy, spiffeId: idOf(envoy) })));
-    const loop = new RequestLoop(mesh.pairs.map((pair) => ({ label: pair.label, port: pair.clientPort })));
+    const loop = new RequestLoop(
+      mesh.pairs.map((pair) => ({ label: pair.label, port: pair.clientPort })),
+      'leaf rotations',
+    );
     try {
       // Leaf rotations: every Envoy goes through at least two new serials (each a rotation
       // meshid pushed and Envoy applied), and ends on the serial meshid serves.
-      loop.enter('leaf rotations');
       const serialsBefore = new Map(envoys.map((envoy) => [envoy.name, watch.serialsOf(envoy).length]));
       for (const envoy of envoys) {
         await eventually(() => watch.serialsOf(envoy).length >= Math.max(1, serialsBefore.get(envoy.name) ?? 0) + 2, `${envoy.name}: two rotations applied`, 60_000);

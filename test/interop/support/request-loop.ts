@@ -39,12 +39,15 @@ export interface PhaseCount {
 export class RequestLoop {
   readonly phases = new Map<string, PhaseCount>();
   readonly failures: string[] = [];
-  private phase = 'start';
   private running = true;
   private readonly loop: Promise<void>;
   private counter = 0;
 
-  constructor(targets: readonly { readonly label: string; readonly port: number }[], intervalMs = 50) {
+  constructor(
+    targets: readonly { readonly label: string; readonly port: number }[],
+    private phase: string,
+    intervalMs = 50,
+  ) {
     this.loop = (async () => {
       while (this.running) {
         const tick = new Promise((resolve) => setTimeout(resolve, intervalMs));

@@ -57,13 +57,13 @@ export class SerialWatch {
     return [...(this.applied.get(envoy.name)?.keys() ?? [])];
   }
 
-  /** Milliseconds from meshid listing a serial to each Envoy showing it, for every serial seen on both. */
-  latencies(): number[] {
-    const result: number[] = [];
-    for (const seen of this.applied.values()) {
+  /** Every serial seen both at meshid (after the first poll) and at an Envoy: when issued, and how long until that Envoy showed it. */
+  latencies(): { readonly envoy: string; readonly issuedAt: number; readonly ms: number }[] {
+    const result: { envoy: string; issuedAt: number; ms: number }[] = [];
+    for (const [envoy, seen] of this.applied) {
       for (const [serial, at] of seen) {
         const issuedAt = this.issued.get(serial);
-        if (issuedAt !== undefined && !this.baseline.has(serial)) result.push(Math.max(0, at - issuedAt));
+        if (issuedAt !== undefined && !this.baseline.has(serial)) result.push({ envoy, issuedAt, ms: Math.max(0, at - issuedAt) });
       }
     }
     return result;
