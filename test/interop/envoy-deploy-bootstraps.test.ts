@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -131,4 +131,17 @@ describe('deploy/envoy bootstraps with a real Envoy', () => {
       assert.deepEqual({ status: outbound.status, body: outbound.body }, { status: 200, body: WEB_ID }, envoy.logTail());
     });
   }
+
+  it('README "Envoy sidecar": each YAML snippet is an excerpt of deploy/envoy/envoy-sidecar.yaml, the file run above', async () => {
+    const readme = await readFile(path.join(REPO, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Envoy sidecar'), readme.indexOf('## Envoy / SDS'));
+    const deployed = (await readFile(path.join(REPO, 'deploy', 'envoy', 'envoy-sidecar.yaml'), 'utf8')).split('\n').map((line) => line.trimEnd());
+    const snippets = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => (match[1] ?? '').trimEnd().split('\n'));
+    const excerpts = snippets.filter((lines) => !lines[0]?.startsWith('entries:')); // the entry is meshid config, not Envoy's
+    assert.ok(excerpts.length >= 2);
+    for (const lines of excerpts) {
+      const found = deployed.some((_, start) => lines.every((line, offset) => deployed[start + offset] === line));
+      assert.ok(found, `not in deploy/envoy/envoy-sidecar.yaml:\n${lines.join('\n')}`);
+    }
+  });
 });
