@@ -120,14 +120,18 @@ export class EnvoyProcess {
 
   /** Waits until Envoy's server is LIVE (init done: every static secret fetched or timed out). */
   async ready(): Promise<void> {
-    await eventually(
-      async () => {
-        if (this.child?.exitCode !== null) throw new Error(`${this.name} exited with ${String(this.child?.exitCode)}\n${this.logTail()}`);
-        return (await this.admin('/ready').catch(() => '')).trim() === 'LIVE';
-      },
-      `${this.name} to be LIVE\n${this.logTail()}`,
-      30_000,
-    );
+    try {
+      await eventually(
+        async () => {
+          if (this.child?.exitCode !== null) throw new Error(`exited with ${String(this.child?.exitCode)}`);
+          return (await this.admin('/ready').catch(() => '')).trim() === 'LIVE';
+        },
+        'LIVE',
+        30_000,
+      );
+    } catch (error) {
+      throw new Error(`${this.name} did not become ready: ${(error as Error).message}\n${this.logTail()}`, { cause: error });
+    }
   }
 
   async stop(): Promise<void> {
