@@ -133,5 +133,7 @@ describe('real Envoy sidecars on meshid identities (SDS over the agent socket)',
     t.diagnostic(`serials applied per Envoy: ${envoys.map((envoy) => `${envoy.name} ${watch.serialsOf(envoy).length}`).join(', ')}`);
     for (const [phase, count] of loop.phases) assert.ok(count.sent > 0, `requests were sent during ${phase}`);
     assert.equal(loop.failed, 0, `${loop.failed} of ${loop.sent} requests failed:\n${loop.failures.slice(0, 10).join('\n')}\n${mesh.logs()}`);
+    // Envoy accepted everything meshid sent through all of it: not one NACK on any secret.
+    for (const envoy of mesh.envoys) assert.equal(await envoy.statSum(/^sds\..*\.update_rejected$/), 0, `${envoy.name} rejected an update\n${envoy.logTail()}`);
   });
 });
