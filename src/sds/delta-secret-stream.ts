@@ -28,8 +28,12 @@ const MAX_UNANSWERED = 32;
  *   current version differs from the one the client holds (sent on this stream, or declared in
  *   initial_resource_versions on the first request); subscribing again to a name resends it;
  * - a subscribed name that does not exist (another trust domain's bundle, or a name meaning
- *   nothing to meshid) is answered once in removed_resources; subscribing to a SPIFFE ID the
- *   caller does not hold ends the stream with PERMISSION_DENIED, as in state of the world;
+ *   nothing to meshid) is answered once in removed_resources; so is a SPIFFE ID the caller does
+ *   not hold (logged at warn with the reason). xDS "Knowing When a Requested Resource Does Not
+ *   Exist": the incremental variant says so in removed_resources, and a Delta stream multiplexes
+ *   names, so one refused name must not take the good ones down with it. To the caller "not
+ *   yours" and "does not exist" look the same, so nothing reveals which identities exist.
+ *   (State of the world, which cannot say "does not exist", still ends with PERMISSION_DENIED.)
  * - a name withdrawn while subscribed (the registration no longer grants it) is answered in
  *   removed_resources and stays subscribed: if it is granted again, it is sent again;
  * - ACK / NACK refer to a response by its nonce; a NACK is logged with the names and versions it
@@ -128,6 +132,20 @@ export class DeltaSecretStream {
     }
   }
 
+  /** A name the caller may not hold is answered as absent (removed_resources), with a warning saying why. */
+  private resolveOrRefuse(name: string): SecretSource | undefined {
+    try {
+      return resolveSecretName(name, this.entries, this.trustDomain);
+    } catch (error) {
+      if (!isMeshidError(error, 'NO_IDENTITY')) throw error;
+      this.logger.warn(
+        { secret: quoteName(name), holds: this.entries.map((entry) => entry.spiffeId), reason: error.message },
+        'DeltaSecrets: refused a secret the caller does not hold; answered in removed_resources, the stream stays open',
+      );
+      return undefined;
+    }
+  }
+
   private acknowledge(request: DeltaDiscoveryRequest): void {
     const nonce = request.response_nonce;
     const answered = this.unanswered.get(nonce);
@@ -167,7 +185,6 @@ export class DeltaSecretStream {
     return respond;
   }
 
-  /** Throws PERMISSION_DENIED for a SPIFFE ID the caller does not hold. */
   private subscribe(names: readonly string[], initialVersions: Readonly<Record<string, string>>): boolean {
     let changed = false;
     for (const name of names) {
@@ -175,7 +192,7 @@ export class DeltaSecretStream {
         this.wildcard = true;
         continue;
       }
-      this.subscribed.set(name, resolveSecretName(name, this.entries, this.trustDomain));
+      this.subscribed.set(name, this.resolveOrRefuse(name));
       this.pendingRemovals.delete(name);
       const declared = initialVersions[name];
       if (declared) this.clientHas.set(name, declared);

@@ -176,16 +176,41 @@ test('Delta: names that do not exist are answered in removed_resources, once; th
   stream.end();
 });
 
-test('Delta: a SPIFFE ID the caller does not hold ends the stream with PERMISSION_DENIED naming it, also after other names', async () => {
+test('Delta: a SPIFFE ID the caller does not hold is answered in removed_resources and logged at warn; the stream keeps serving its good names', async () => {
+  // xDS "Knowing When a Requested Resource Does Not Exist": the incremental variant reports it in
+  // removed_resources; a Delta stream multiplexes names, so one refused name must not end it.
+  const { stream, reader } = janitor.delta(client);
+  stream.write(deltaRequest({ subscribe: ['default'], node: MODERN_ENVOY }));
+  let latest = await reader.next();
+  let serial = leafOf(latest, 'default').serialNumber;
+  stream.write(ack(latest));
+  /** The next response matching `wanted`; a rotation of `default` pushed meanwhile (an earlier test's clock) is ACKed and skipped. */
+  const nextWhere = async (wanted: (response: DeltaResponse) => boolean): Promise<DeltaResponse> => {
+    for (;;) {
+      latest = await reader.next();
+      stream.write(ack(latest));
+      if (wanted(latest)) return latest;
+      assert.deepEqual(latest.removed_resources, [], 'nothing else is removed');
+      assert.deepEqual(latest.resources.map((resource) => resource.name), ['default'], 'only default is pushed');
+      serial = leafOf(latest, 'default').serialNumber;
+    }
+  };
   for (const forbidden of [OTHER_ID, 'spiffe://example.org/nobody', 'spiffe://other.org/web']) {
-    const { stream, reader } = janitor.delta(client);
-    stream.write(deltaRequest({ subscribe: ['default'], node: MODERN_ENVOY }));
-    await reader.next();
     stream.write(deltaRequest({ subscribe: [forbidden] }));
-    const error = await reader.failure();
-    assert.equal(error.code, status.PERMISSION_DENIED, forbidden);
-    assert.ok(error.details.includes(forbidden), error.details);
+    const refused = await nextWhere((response) => response.removed_resources.length > 0);
+    assert.deepEqual(refused.removed_resources, [forbidden]);
+    assert.deepEqual(refused.resources, []);
+    const warning = harness.logs.find((record) => record['level'] === 40 && String(record['secret']).includes(forbidden));
+    assert.ok(warning, `a warning names ${forbidden}`);
+    assert.match(String(warning['msg']), /does not hold/);
   }
+
+  // The good name still rotates on this stream.
+  const before = serial;
+  await clock.advance(ROTATE);
+  const rotated = await nextWhere((response) => response.resources.some((resource) => resource.name === 'default') && leafOf(response, 'default').serialNumber !== before);
+  assert.deepEqual(rotated.removed_resources, []);
+  stream.end();
 });
 
 test('Delta: a wildcard selects no secret; unsubscribing a name while it is on answers removed_resources', async () => {
