@@ -1,5 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { peerAvailable, peerPath } from '../../support/peers';
 
 /** One JSON line a peer printed (test/interop/go-peer and py-peer print one object per line). */
@@ -17,6 +20,27 @@ export function requirePeer(name: string): string {
     throw new Error(`${peerPath(name)} is missing or not executable: run .ci/install-peers (set MESHID_PEERS_DIR if the peers live elsewhere)`);
   }
   return peerPath(name);
+}
+
+/**
+ * The Python of the peers' venv (MESHID_PEERS_DIR/venv, beside bin/), checked to run py-spiffe
+ * under `uid`: a venv whose interpreter lives under a private home (pyenv in /root) cannot be
+ * executed by the workload uids, and that must fail here with the reason, not as EACCES later.
+ */
+export async function requireVenvPython(uid: number): Promise<string> {
+  const python = path.join(path.dirname(path.dirname(peerPath('python'))), 'venv', 'bin', 'python');
+  try {
+    await promisify(execFile)(python, ['-c', 'import spiffe'], { uid, gid: uid, timeout: PEER_TIMEOUT_MS });
+  } catch (error) {
+    let target = python;
+    try {
+      target = realpathSync(python);
+    } catch {
+      // missing: reported below
+    }
+    throw new Error(`uid ${uid} cannot run py-spiffe with ${python} (→ ${target}): ${(error as Error).message.split('\n')[0]}. Run .ci/install-peers; the venv must be made from an interpreter every uid can execute (e.g. /usr/bin/python3 -m venv)`, { cause: error });
+  }
+  return python;
 }
 
 /** The environment a workload gets from its operator: only the agent's address, as SPIFFE libraries read it. */
