@@ -8,11 +8,18 @@ import { pemBlocks } from '../support/pem';
 import { removeTempDirs } from '../support/temp-dir';
 import { NOT_ROOT } from '../support/workload-process';
 import { PeerProcess, requirePeer, runPeer, workloadEnv, type PeerEvent } from './support/peer-process';
+import { restartAgent } from './support/restart-agent';
 
 const TD = 'spiffe://example.org';
 const SERVER = { uid: 1201, id: 'spiffe://example.org/go-server' };
 const CLIENT = { uid: 1202, id: 'spiffe://example.org/go-client' };
 const INTRUDER = { uid: 1203, id: 'spiffe://example.org/intruder' };
+const UNREGISTERED_UID = 1204;
+// svid.ttl at its minimum: the SVIDs rotate within seconds, in real time.
+const AGENT_CONFIG = {
+  svid: { ttl: '10s' },
+  entries: [SERVER, CLIENT, INTRUDER].map(({ uid, id }) => ({ spiffeId: id, selectors: [`unix:uid:${uid}`] })),
+};
 
 const handshakes = (events: PeerEvent[]): PeerEvent[] => events.filter((event) => event.event === 'handshake');
 const distinct = (events: PeerEvent[], key: string): Set<unknown> => new Set(events.map((event) => event[key]).filter((value) => value !== undefined && value !== ''));
@@ -28,11 +35,7 @@ describe('go-spiffe v2 workloads against a real agent', { skip: NOT_ROOT }, () =
 
   before(async () => {
     peer = requirePeer('go-spiffe-peer');
-    // svid.ttl at its minimum: the SVIDs rotate within seconds, in real time.
-    harness = await startTestAgent({
-      svid: { ttl: '10s' },
-      entries: [SERVER, CLIENT, INTRUDER].map(({ uid, id }) => ({ spiffeId: id, selectors: [`unix:uid:${uid}`] })),
-    });
+    harness = await startTestAgent(AGENT_CONFIG);
     env = workloadEnv(harness.socketPath);
     server = new PeerProcess(SERVER.uid, peer, ['server', '-authorize', CLIENT.id], env);
     await server.waitFor((events) => events.some((event) => event.event === 'listening'), 'the go-spiffe server to listen');
@@ -93,6 +96,14 @@ describe('go-spiffe v2 workloads against a real agent', { skip: NOT_ROOT }, () =
     assert.match(String(jwt.wrongAudienceError), /InvalidArgument|audience/i, 'another audience is refused');
   });
 
+  test('a uid no entry matches gets PERMISSION_DENIED from go-spiffe\'s calls', async () => {
+    for (const mode of [['jwt', '-audience', 'vault'], ['bundles']]) {
+      const run = await runPeer(UNREGISTERED_UID, peer, mode, env);
+      assert.equal(run.code, 1, run.describe());
+      assert.match(String(run.events.at(-1)?.error), /PermissionDenied/, run.describe());
+    }
+  });
+
   test('FetchX509Bundles returns the trust domain bundle (standard field numbers)', async () => {
     const run = await runPeer(SERVER.uid, peer, ['bundles'], env);
     assert.equal(run.code, 0, run.describe());
@@ -101,5 +112,28 @@ describe('go-spiffe v2 workloads against a real agent', { skip: NOT_ROOT }, () =
     const upstreamRoot = await readFile(path.join(harness.dir, 'data', 'upstream-ca.pem'), 'utf8');
     const fingerprints = (pem: string): string[] => pemBlocks(pem).map((block) => new X509Certificate(block).fingerprint256);
     assert.deepEqual(fingerprints(bundles?.[TD] ?? ''), fingerprints(upstreamRoot), 'the bundle is the agent\'s upstream root');
+  });
+
+  // Last: it replaces the agent. go-spiffe retries a stream that ended UNAVAILABLE (how meshid
+  // ends streams on SIGTERM) and the X509Source must pick up the new agent's SVIDs.
+  test('after an agent restart both X509Sources reconnect and handshakes use the new agent\'s SVIDs, none failing', async () => {
+    const serverEvents = server?.events ?? [];
+    const client = new PeerProcess(CLIENT.uid, peer, ['client', '-connect', address, '-authorize', SERVER.id, '-interval', '50ms'], env);
+    try {
+      await client.waitFor((events) => handshakes(events).some((event) => event.ok === true), 'a first handshake');
+      // Every serial the old agent issued, taken once it is down (it can issue no more).
+      const issuedBefore = new Set<unknown>();
+      harness = await restartAgent(harness, AGENT_CONFIG, () => {
+        for (const events of [serverEvents, client.events]) for (const event of events) if (event.event === 'svid') issuedBefore.add(event.serial);
+      });
+      await client.waitFor(
+        (events) => handshakes(events).some((event) => event.ok === true && !issuedBefore.has(event.clientSerial) && !issuedBefore.has(event.serverSerial)),
+        'a handshake with SVIDs from the restarted agent on both sides',
+      );
+    } finally {
+      await client.stop();
+    }
+    const all = handshakes(client.events);
+    assert.deepEqual(all.filter((event) => event.ok !== true), [], `every handshake succeeded (${all.length} made)\n${client.describe()}`);
   });
 });
