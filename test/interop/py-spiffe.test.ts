@@ -29,7 +29,8 @@ describe('py-spiffe workload against a real agent', { skip: NOT_ROOT }, () => {
   before(async () => {
     python = await requireVenvPython(PY.uid);
     await assertReadableBy(PY.uid, [PEER_SCRIPT]);
-    harness = await startTestAgent({ entries: [{ spiffeId: PY.id, selectors: [`unix:uid:${PY.uid}`] }] });
+    // svid.ttl at its minimum, so X509Source sees rotations within seconds.
+    harness = await startTestAgent({ svid: { ttl: '10s' }, entries: [{ spiffeId: PY.id, selectors: [`unix:uid:${PY.uid}`] }] });
   });
   after(async () => {
     await harness?.agent.stop();
@@ -60,5 +61,11 @@ describe('py-spiffe workload against a real agent', { skip: NOT_ROOT }, () => {
     const refused = jwt.wrongAudienceRefused as Record<string, string>;
     assert.match(refused.local ?? '', /audience/i, JSON.stringify(refused));
     assert.match(refused.agent ?? '', /INVALID_ARGUMENT/, JSON.stringify(refused));
+  });
+
+  test('X509Source follows rotations pushed on its stream', async () => {
+    const watched = await run(['watch', '3']);
+    assert.equal(watched.complete, true, JSON.stringify(watched));
+    assert.equal((watched.serials as string[]).length, 3, 'the first SVID and two rotated ones');
   });
 });

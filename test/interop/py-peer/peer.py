@@ -5,10 +5,12 @@ one JSON object on stdout for test/interop/py-spiffe.test.ts.
 
     python peer.py x509            # X.509 context (SVIDs + bundle set), X509Source, FetchX509Bundles
     python peer.py jwt AUDIENCE    # JWT-SVID, validated locally with the JWT bundle and by the agent
+    python peer.py watch N         # X509Source until it has held N different SVIDs (rotations)
 """
 
 import json
 import sys
+import threading
 
 from cryptography.hazmat.primitives import hashes
 from spiffe import JwtSvid, WorkloadApiClient, X509Source
@@ -89,12 +91,34 @@ def jwt(client, audience):
     }
 
 
+def watch(count):
+    """Holds an X509Source (one FetchX509SVID stream) until rotations pushed `count` SVIDs."""
+    source = X509Source(timeout_in_seconds=TIMEOUT_S)
+    serials = []
+    done = threading.Event()
+
+    def record():
+        serial = format(source.svid.leaf.serial_number, "x")
+        if serial not in serials:
+            serials.append(serial)
+        if len(serials) >= count:
+            done.set()
+
+    source.subscribe_for_updates(record)
+    record()
+    complete = done.wait(timeout=40)
+    source.close()
+    return {"event": "watch", "serials": serials, "complete": complete}
+
+
 def main(argv):
     with WorkloadApiClient(default_timeout=TIMEOUT_S) as client:
         if argv[1:2] == ["x509"]:
             result = x509(client)
         elif argv[1:2] == ["jwt"] and len(argv) == 3:
             result = jwt(client, argv[2])
+        elif argv[1:2] == ["watch"] and len(argv) == 3:
+            result = watch(int(argv[2]))
         else:
             raise SystemExit(__doc__)
     print(json.dumps(result), flush=True)
