@@ -130,7 +130,8 @@ export class NodeCa {
   private install(authority: SigningAuthority): void {
     this.active = authority;
     this.backoff.reset();
-    const at = rotationTime(authority.notBeforeMs, authority.notAfterMs, drawJitter(this.options.random));
+    // Half-life from issuance, not from the backdated notBefore (see SvidStore.mint).
+    const at = rotationTime(authority.notBeforeMs + BACKDATE_MS, authority.notAfterMs, drawJitter(this.options.random));
     this.schedule(at - this.options.clock.now());
   }
 

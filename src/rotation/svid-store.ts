@@ -137,7 +137,9 @@ export class SvidStore {
       serialHex: minted.serialHex,
       notBeforeMs,
       notAfterMs,
-      rotateAtMs: rotationTime(notBeforeMs, notAfterMs, drawJitter(random)),
+      // Half of the lifetime from issuance (`now`), not from the backdated notBefore: counted from
+      // notBefore, a 10 s svid.ttl (the minimum) rotated at issuance ± 2 s, i.e. continuously.
+      rotateAtMs: rotationTime(now, notAfterMs, drawJitter(random)),
     };
     this.install(entry, svid, notAfterMs === authority.notAfterMs);
     return svid;

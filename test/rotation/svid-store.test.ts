@@ -16,9 +16,9 @@ const logger = pino({ level: 'silent' });
 const entry = { spiffeId: 'spiffe://example.org/web', selectors: ['unix:uid:1000'], dnsNames: [] };
 
 /** A real self-signed upstream whose signer can be made to fail, as an unreachable CA would. */
-async function setup(clock: FakeClock): Promise<{ store: SvidStore; ca: NodeCa; upstreamDown: (down: boolean) => void }> {
+async function setup(clock: FakeClock, svidTtl = '1h'): Promise<{ store: SvidStore; ca: NodeCa; upstreamDown: (down: boolean) => void }> {
   const dir = await makeTempDir('meshid-store-');
-  const config = parseConfig({ trustDomain: 'example.org', dataDir: path.join(dir, 'data'), socketPath: path.join(dir, 'a.sock'), svid: { ttl: '1h' }, ca: { ttl: '3h' } }, { baseDir: dir });
+  const config = parseConfig({ trustDomain: 'example.org', dataDir: path.join(dir, 'data'), socketPath: path.join(dir, 'a.sock'), svid: { ttl: svidTtl }, ca: { ttl: '3h' } }, { baseDir: dir });
   const real = await loadUpstream(config, new Date(clock.now()));
   let down = false;
   const upstream: UpstreamAuthority = { ...real, signer: { ...real.signer, sign: (tbs) => (down ? Promise.reject(new Error('upstream unreachable')) : real.signer.sign(tbs)) } };
@@ -37,7 +37,7 @@ test('an SVID is re-minted with a new key at half-life and subscribers hear of i
   assert.equal(await store.get(entry), first, 'served from the store until rotation');
 
   await clock.advance(29 * MINUTE);
-  assert.equal(await store.get(entry), first, 'not yet: half-life is 30m05s (jitter 0 with random 0.5)');
+  assert.equal(await store.get(entry), first, 'not yet: half-life is 30m after issuance (jitter 0 with random 0.5)');
   const rotated = new Promise<void>((resolve) => store.subscribe(() => resolve()));
   await clock.advance(2 * MINUTE);
   await rotated; // signing runs on the thread pool in real time: wait for the store's own hook
@@ -45,6 +45,19 @@ test('an SVID is re-minted with a new key at half-life and subscribers hear of i
   assert.notEqual(second.serialHex, first.serialHex);
   assert.ok(!second.privateKeyPkcs8Der.equals(first.privateKeyPkcs8Der), 'fresh key');
   assert.ok(changes.some((change) => change.kind === 'svid' && change.spiffeId === entry.spiffeId && changes.length >= 2));
+  store.stop();
+  ca.stop();
+});
+
+// Found with go-spiffe (test/interop/go-spiffe.test.ts): with svid.ttl 10s the half-life was
+// counted from the notBefore backdated by 10 s, so SVIDs were re-minted about every second.
+test('the half-life counts from issuance, not from the backdated notBefore: svid.ttl 10s rotates after 5 s', async () => {
+  const clock = new FakeClock(Date.now());
+  const { store, ca } = await setup(clock, '10s');
+  const first = await store.get(entry);
+  assert.equal(first.rotateAtMs, clock.now() + 5_000, 'issued now, notAfter now + 10 s, jitter 0');
+  await clock.advance(4_900);
+  assert.equal(await store.get(entry), first, 'not rotated before half its lifetime');
   store.stop();
   ca.stop();
 });

@@ -18,6 +18,7 @@ export interface X509SvidResponse {
   federated_bundles: Record<string, Buffer>;
 }
 export interface X509BundlesResponse {
+  crl: Buffer[];
   bundles: Record<string, Buffer>;
 }
 

@@ -13,6 +13,8 @@ export interface X509SvidResponse {
   federated_bundles: Record<string, Buffer>;
 }
 
+/** Standard numbering: crl = 1, bundles = 2 (spiffe/spiffe standards/workloadapi.proto). */
 export interface X509BundlesResponse {
+  crl: Buffer[];
   bundles: Record<string, Buffer>;
 }

@@ -52,7 +52,7 @@ export function workloadApiService(deps: WorkloadApiDependencies): UntypedServic
 
   const renderBundles: Render<X509BundlesResponse> = async () => {
     const bundle = deps.store.bundle;
-    return { fingerprint: String(bundle.version), message: { bundles: { [trustDomainId(bundle)]: bundleDer(bundle) } } };
+    return { fingerprint: String(bundle.version), message: { crl: [], bundles: { [trustDomainId(bundle)]: bundleDer(bundle) } } };
   };
 
   type Relevant = (workload: ResolvedWorkload, change: StoreChange) => boolean;
