@@ -56,20 +56,30 @@ func parseID(flagName, value string) (spiffeid.ID, error) {
 	return id, nil
 }
 
+// parseWithSource parses a mode's flags, the peer ID it authorizes (-authorize), and opens the
+// X509Source both sides of a handshake take their SVID and bundle from.
+func parseWithSource(ctx context.Context, flags *flag.FlagSet, args []string, authorize *string) (spiffeid.ID, *workloadapi.X509Source, error) {
+	if err := flags.Parse(args); err != nil {
+		return spiffeid.ID{}, nil, err
+	}
+	peerID, err := parseID("authorize", *authorize)
+	if err != nil {
+		return spiffeid.ID{}, nil, err
+	}
+	source, err := newSource(ctx)
+	if err != nil {
+		return spiffeid.ID{}, nil, err
+	}
+	return peerID, source, nil
+}
+
 // runServer: an mTLS echo server that accepts only the client ID it is told to authorize
 // (tlsconfig.AuthorizeID, checked by go-spiffe's verifier during the handshake).
 func runServer(ctx context.Context, args []string) error {
 	flags := flag.NewFlagSet("server", flag.ContinueOnError)
 	listen := flags.String("listen", "127.0.0.1:0", "address to listen on")
 	authorize := flags.String("authorize", "", "the client SPIFFE ID to accept")
-	if err := flags.Parse(args); err != nil {
-		return err
-	}
-	clientID, err := parseID("authorize", *authorize)
-	if err != nil {
-		return err
-	}
-	source, err := newSource(ctx)
+	clientID, source, err := parseWithSource(ctx, flags, args, authorize)
 	if err != nil {
 		return err
 	}
@@ -122,14 +132,7 @@ func runClient(ctx context.Context, args []string) error {
 	authorize := flags.String("authorize", "", "the server SPIFFE ID to accept")
 	interval := flags.Duration("interval", 50*time.Millisecond, "pause between handshakes")
 	once := flags.Bool("once", false, "one handshake, then exit (1 if it failed)")
-	if err := flags.Parse(args); err != nil {
-		return err
-	}
-	serverID, err := parseID("authorize", *authorize)
-	if err != nil {
-		return err
-	}
-	source, err := newSource(ctx)
+	serverID, source, err := parseWithSource(ctx, flags, args, authorize)
 	if err != nil {
 		return err
 	}
