@@ -5,7 +5,7 @@ import { createCaCertificate } from '../identity/ca-certificate';
 import { generateKey, type KeyType } from '../identity/key-type';
 import { LeafMinter } from '../identity/leaf-minter';
 import { keyObjectSigner } from '../identity/signer';
-import type { UpstreamAuthority } from '../upstream/upstream-authority';
+import { isIssuingUpstream, type AnyUpstream, type IssuingUpstream, type UpstreamAuthority } from '../upstream/upstream-authority';
 import { Backoff } from './backoff';
 import type { Clock, Timer } from './clock';
 import { IssuedExpiryLedger } from './issued-expiry-ledger';
@@ -25,7 +25,7 @@ export interface SigningAuthority {
 }
 
 export interface NodeCaOptions {
-  readonly upstream: UpstreamAuthority;
+  readonly upstream: AnyUpstream;
   readonly trustDomain: string;
   readonly caTtlMs: number;
   readonly leafKeyType: KeyType;
@@ -47,7 +47,7 @@ export const BACKDATE_MS = 10_000;
 export class NodeCa {
   private active: SigningAuthority | undefined;
   private generation = 0;
-  private upstream: UpstreamAuthority;
+  private upstream: AnyUpstream;
   private upstreamEpoch = 1;
   private currentBundle: TrustBundle;
   private timer: Timer | undefined;
@@ -70,7 +70,7 @@ export class NodeCa {
   }
 
   /** The upstream the next intermediate will be signed by. */
-  get currentUpstream(): UpstreamAuthority {
+  get currentUpstream(): AnyUpstream {
     return this.upstream;
   }
 
@@ -161,7 +161,8 @@ export class NodeCa {
     }
   }
 
-  private async mintIntermediate(upstream: UpstreamAuthority, upstreamEpoch: number): Promise<SigningAuthority> {
+  private async mintIntermediate(upstream: AnyUpstream, upstreamEpoch: number): Promise<SigningAuthority> {
+    if (isIssuingUpstream(upstream)) return this.obtainIntermediate(upstream, upstreamEpoch);
     const { trustDomain, caTtlMs, clock, leafKeyType } = this.options;
     const now = clock.now();
     const upstreamNotAfter = Date.parse(new X509Certificate(upstream.signingCertificateDer).validTo);
@@ -190,6 +191,31 @@ export class NodeCa {
       upstreamEpoch,
       minter: new LeafMinter({ certificateDer, signer: keyObjectSigner(key.privateKey) }, leafKeyType),
       chainDer: [certificateDer, ...upstream.upstreamIntermediatesDer],
+      notBeforeMs,
+      notAfterMs,
+    };
+  }
+
+  /**
+   * The intermediate from an upstream that signs it itself (a SPIRE server's
+   * NewDownstreamX509CA): its validity is whatever the issuer granted, and its name constraints
+   * (if any) are the issuer's choice.
+   */
+  private async obtainIntermediate(upstream: IssuingUpstream, upstreamEpoch: number): Promise<SigningAuthority> {
+    const key = await generateKey('ec-p256');
+    const signer = keyObjectSigner(key.privateKey);
+    const issued = await upstream.issueIntermediate({ signer, preferredTtlMs: this.options.caTtlMs });
+    const certificate = new X509Certificate(issued.certificateDer);
+    const notBeforeMs = Date.parse(certificate.validFrom);
+    const notAfterMs = Date.parse(certificate.validTo);
+    if (notAfterMs <= this.options.clock.now()) throw new MeshidError('UPSTREAM', `upstream(${upstream.name}): the issued intermediate has already expired`);
+    this.generation++;
+    this.issued.noteIntermediate(upstreamEpoch, notAfterMs);
+    return {
+      generation: this.generation,
+      upstreamEpoch,
+      minter: new LeafMinter({ certificateDer: issued.certificateDer, signer }, this.options.leafKeyType),
+      chainDer: [issued.certificateDer, ...issued.upstreamIntermediatesDer],
       notBeforeMs,
       notAfterMs,
     };

@@ -89,6 +89,17 @@ function build(raw: RawConfig, baseDir: string): AgentConfig {
       ...(bundleFile !== undefined ? { bundleFile: resolve(bundleFile) } : {}),
     };
   }
+  if (raw.upstream.type === 'spire') {
+    const { serverAddress, bootstrapBundleFile, joinTokenFile, mode, syncInterval } = raw.upstream;
+    upstream = {
+      type: 'spire',
+      serverAddress: serverAddress ?? '',
+      bootstrapBundleFile: resolve(bootstrapBundleFile),
+      ...(joinTokenFile !== undefined ? { joinTokenFile: resolve(joinTokenFile) } : {}),
+      mode,
+      syncIntervalMs: parseDuration(syncInterval) ?? 0,
+    };
+  }
   return {
     trustDomain: raw.trustDomain,
     dataDir: resolve(raw.dataDir),

@@ -1,0 +1,92 @@
+import * as grpc from '@grpc/grpc-js';
+import type { PeerCertificate } from 'node:tls';
+import { derToPem } from '../../identity/pem';
+import { spireApi, type AgentClient, type BundleClient, type EntryClient, type SvidClient } from './spire-api';
+
+/** The node's credentials towards the server: the agent X509-SVID chain (leaf first) and its key. */
+export interface ClientIdentity {
+  readonly chainDer: readonly Buffer[];
+  readonly privateKeyPem: string;
+}
+
+interface Clients {
+  readonly agent: AgentClient;
+  readonly svid: SvidClient;
+  readonly bundle: BundleClient;
+  readonly entry: EntryClient;
+}
+
+/**
+ * One gRPC channel to spire-server, authenticated both ways with SPIFFE IDs: the server must
+ * present an X509-SVID for `spiffe://<td>/spire/server` chaining to the current bundle (what
+ * spire-agent checks: pkg/agent/client/dial.go, tlsconfig.AuthorizeID(idutil.ServerID(td))),
+ * and the node presents its agent SVID once it has one. A new bundle or a renewed agent SVID
+ * builds a new channel; calls in flight on the old one finish.
+ */
+export class ServerConnection {
+  private clients: Clients | undefined;
+  private rootsDer: readonly Buffer[];
+  private identity: ClientIdentity | undefined;
+  readonly serverId: string;
+
+  constructor(
+    private readonly address: string,
+    trustDomain: string,
+    rootsDer: readonly Buffer[],
+  ) {
+    this.rootsDer = rootsDer;
+    this.serverId = `spiffe://${trustDomain}/spire/server`;
+  }
+
+  get api(): Clients {
+    this.clients ??= this.connect();
+    return this.clients;
+  }
+
+  setRoots(rootsDer: readonly Buffer[]): void {
+    this.rootsDer = rootsDer;
+    this.reset();
+  }
+
+  setIdentity(identity: ClientIdentity): void {
+    this.identity = identity;
+    this.reset();
+  }
+
+  close(): void {
+    this.reset();
+  }
+
+  private reset(): void {
+    const old = this.clients;
+    this.clients = undefined;
+    if (old) for (const client of Object.values(old)) client.close();
+  }
+
+  private connect(): Clients {
+    const roots = Buffer.from(this.rootsDer.map((der) => derToPem('CERTIFICATE', der)).join(''));
+    const identity = this.identity;
+    const expected = this.serverId;
+    const credentials = grpc.credentials.createSsl(
+      roots,
+      identity ? Buffer.from(identity.privateKeyPem) : null,
+      identity ? Buffer.from(identity.chainDer.map((der) => derToPem('CERTIFICATE', der)).join('')) : null,
+      {
+        // The chain was verified against the bundle; the name to check is the SPIFFE ID, not the host.
+        checkServerIdentity: (_host: string, certificate: PeerCertificate) => {
+          const uris = (certificate.subjectaltname ?? '').split(', ').filter((name) => name.startsWith('URI:')).map((name) => name.slice(4));
+          return uris.length === 1 && uris[0] === expected ? undefined : new Error(`spire-server presented ${uris.join(', ') || 'no SPIFFE ID'}, expected ${expected}`);
+        },
+      },
+    );
+    // One channel shared by the four services (grpc-js pools subchannels by address and credentials).
+    const api = spireApi();
+    const options: grpc.ChannelOptions = { 'grpc.keepalive_time_ms': 60_000, 'grpc.use_local_subchannel_pool': 0 };
+    return {
+      agent: new api.Agent(this.address, credentials, options),
+      svid: new api.SVID(this.address, credentials, options),
+      bundle: new api.Bundle(this.address, credentials, options),
+      entry: new api.Entry(this.address, credentials, options),
+    };
+  }
+}

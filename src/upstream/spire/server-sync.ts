@@ -1,0 +1,135 @@
+import type { Logger } from 'pino';
+import { derToPem, pemToDerList } from '../../identity/pem';
+import { Backoff } from '../../rotation/backoff';
+import type { Clock, Timer } from '../../rotation/clock';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '../atomic-file';
+import type { ServerConnection } from './server-connection';
+import { entriesFingerprint } from './server-entries';
+import { call, type EntryMessage } from './spire-api';
+import { spireCallProblem } from './spire-errors';
+
+
+export const SERVER_BUNDLE_FILE = 'spire-bundle.pem';
+
+export interface ServerSyncOptions {
+  readonly connection: ServerConnection;
+  readonly dataDir: string;
+  readonly intervalMs: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly random?: () => number;
+}
+
+/**
+ * Polls the server for this node's authorized entries (Entry/GetAuthorizedEntries) and the trust
+ * bundle (Bundle/GetBundle) every interval, as spire-agent's sync loop does; on failure it keeps
+ * the last good state (SVIDs keep being served) and retries with backoff. Listeners hear only
+ * real changes. The bundle is also kept in dataDir, so a restart after a server CA rotation
+ * still verifies the server.
+ */
+export class ServerSync {
+  private entries: readonly EntryMessage[] = [];
+  private entriesPrint = '';
+  private roots: readonly Buffer[] = [];
+  private timer: Timer | undefined;
+  private stopped = false;
+  private readonly backoff: Backoff;
+  private readonly entryListeners = new Set<(entries: readonly EntryMessage[]) => void>();
+  private readonly rootListeners = new Set<(roots: readonly Buffer[]) => void>();
+  /** How the last attempt went (for logs and tests). */
+  lastError: string | undefined;
+
+  constructor(private readonly options: ServerSyncOptions) {
+    this.backoff = new Backoff(Math.min(1_000, options.intervalMs), Math.max(options.intervalMs * 6, 30_000), options.random);
+  }
+
+  get currentEntries(): readonly EntryMessage[] {
+    return this.entries;
+  }
+
+  get currentRoots(): readonly Buffer[] {
+    return this.roots;
+  }
+
+  onEntries(listener: (entries: readonly EntryMessage[]) => void): () => void {
+    this.entryListeners.add(listener);
+    return () => this.entryListeners.delete(listener);
+  }
+
+  onRoots(listener: (roots: readonly Buffer[]) => void): () => void {
+    this.rootListeners.add(listener);
+    return () => this.rootListeners.delete(listener);
+  }
+
+  /** The first sync, which must succeed: without entries and a bundle there is nothing to serve. */
+  async first(): Promise<void> {
+    await this.syncOnce();
+    this.schedule(this.options.intervalMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.timer?.cancel();
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer?.cancel();
+    this.timer = this.options.clock.setTimer(delayMs, () => void this.tick());
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      await this.syncOnce();
+      if (this.lastError !== undefined) this.options.logger.info('spire: server reachable again');
+      this.lastError = undefined;
+      this.backoff.reset();
+      this.schedule(this.options.intervalMs);
+    } catch (error) {
+      const delay = this.backoff.nextDelayMs();
+      this.lastError = spireCallProblem(error);
+      this.options.logger.warn({ err: this.lastError, retryInMs: Math.round(delay) }, 'spire: sync with the server failed; serving the last state');
+      this.schedule(delay);
+    }
+  }
+
+  /** One sync now (also used at start while waiting for the node's downstream entry). */
+  async syncOnce(): Promise<void> {
+    const { api } = this.options.connection;
+    // No output mask: with one, v1.13.x servers copy `admin` into `downstream` (spire
+    // pkg/server/api/entry.go ReadOnlyEntry.Clone, fixed by spiffe/spire#6636 in v1.14.3),
+    // and the downstream flag is what tells the node's CA entry from workload entries.
+    const [entries, bundle] = await Promise.all([call(api.entry, api.entry.GetAuthorizedEntries, {}), call(api.bundle, api.bundle.GetBundle, {})]);
+    if (this.stopped) return;
+    this.options.logger.debug({ entries: entries.entries.length, roots: bundle.x509_authorities.length }, 'spire: synced');
+    const roots = bundle.x509_authorities.map((authority) => authority.asn1);
+    if (roots.length > 0 && !sameRoots(roots, this.roots)) {
+      this.roots = roots;
+      await writeFileAtomic(path.join(this.options.dataDir, SERVER_BUNDLE_FILE), roots.map((der) => derToPem('CERTIFICATE', der)).join(''), 0o644);
+      this.options.connection.setRoots(roots);
+      for (const listener of this.rootListeners) listener(roots);
+    }
+    const print = entriesFingerprint(entries.entries);
+    if (print !== this.entriesPrint) {
+      this.entriesPrint = print;
+      this.entries = entries.entries;
+      for (const listener of this.entryListeners) listener(this.entries);
+    }
+  }
+}
+
+/** The bundle saved by an earlier run, if any. */
+export async function readSavedBundle(dataDir: string): Promise<Buffer[] | undefined> {
+  try {
+    const roots = pemToDerList(await readFile(path.join(dataDir, SERVER_BUNDLE_FILE), 'utf8'), 'CERTIFICATE');
+    return roots.length > 0 ? roots : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sameRoots(a: readonly Buffer[], b: readonly Buffer[]): boolean {
+  return a.length === b.length && a.every((root) => b.some((other) => other.equals(root)));
+}
