@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { spiffeHandshake } from '../support/spiffe-tls';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { assertReadableBy, clientDependencies, fetchAs, NOT_ROOT, type WorkloadSvid } from '../support/workload-process';
+import { eventually } from './support/eventually';
 import { joinNode, type SpireNodeAgent } from './support/spire-node';
 import { SpireServer } from './support/spire-server';
 
@@ -70,16 +71,3 @@ describe('two meshid nodes joined to a real spire-server (join_token, mode downs
     assert.equal(info.mode & 0o777, 0o600);
   });
 });
-
-/** Retries `attempt` until it resolves (entries arrive within a sync interval); bounded. */
-async function eventually<T>(attempt: () => Promise<T>, limitMs = 20_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-}

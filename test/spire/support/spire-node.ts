@@ -12,6 +12,21 @@ export interface SpireNodeAgent extends Harness {
  * A meshid agent joined to `server` as one node: its own join token, dataDir and socket. With
  * `downstreamId`, the node's downstream entry is registered first (mode downstream needs it).
  */
+/** The files a node is configured with: the bootstrap bundle and a join token. */
+export async function nodeFiles(server: SpireServer, token: string): Promise<{ dir: string; bundleFile: string; tokenFile: string }> {
+  const dir = await makeTempDir('meshid-spire-node-');
+  const bundleFile = path.join(dir, 'bootstrap.pem');
+  const tokenFile = path.join(dir, 'token');
+  await writeFile(bundleFile, await server.bundlePem());
+  await writeFile(tokenFile, token);
+  return { dir, bundleFile, tokenFile };
+}
+
+/** The `upstream` block of a node's config. */
+export function spireUpstream(server: SpireServer, files: { bundleFile: string; tokenFile: string }, mode = 'downstream'): Record<string, unknown> {
+  return { type: 'spire', serverAddress: server.address, bootstrapBundleFile: files.bundleFile, joinTokenFile: files.tokenFile, mode, syncInterval: '1s' };
+}
+
 export async function joinNode(server: SpireServer, options: { downstreamId?: string; overrides?: Record<string, unknown> } = {}): Promise<SpireNodeAgent> {
   const { token, agentId } = await server.joinToken();
   if (options.downstreamId) await server.createEntry({ parentId: agentId, spiffeId: options.downstreamId, selectors: ['meshid:node'], downstream: true });
@@ -19,14 +34,6 @@ export async function joinNode(server: SpireServer, options: { downstreamId?: st
 }
 
 async function startNode(server: SpireServer, token: string, overrides: Record<string, unknown> = {}): Promise<Harness> {
-  const files = await makeTempDir('meshid-spire-node-');
-  const bundleFile = path.join(files, 'bootstrap.pem');
-  const tokenFile = path.join(files, 'token');
-  await writeFile(bundleFile, await server.bundlePem());
-  await writeFile(tokenFile, token);
-  return startTestAgent({
-    trustDomain: server.trustDomain,
-    upstream: { type: 'spire', serverAddress: server.address, bootstrapBundleFile: bundleFile, joinTokenFile: tokenFile, mode: 'downstream', syncInterval: '1s' },
-    ...overrides,
-  });
+  const files = await nodeFiles(server, token);
+  return startTestAgent({ trustDomain: server.trustDomain, upstream: spireUpstream(server, files), ...overrides });
 }

@@ -14,6 +14,8 @@ export interface SpireServerOptions {
   /** The server CA's lifetime (SPIRE's ca_ttl); short values make it rotate during a test. */
   readonly caTtl?: string;
   readonly svidTtl?: string;
+  /** Lifetime of agent SVIDs (SPIRE's agent_ttl; default: the CA's). */
+  readonly agentTtl?: string;
 }
 
 /** A free TCP port on loopback (bound, read, released). */
@@ -72,7 +74,7 @@ export class SpireServer {
   log_level = "DEBUG"
   ca_ttl = "${this.options.caTtl ?? '24h'}"
   default_x509_svid_ttl = "${this.options.svidTtl ?? '1h'}"
-  experimental {
+${this.options.agentTtl ? `  agent_ttl = "${this.options.agentTtl}"\n` : ''}  experimental {
     # The authorized-entry cache is refreshed every 5 s by default; 1 s keeps tests short.
     cache_reload_interval = "1s"
   }
