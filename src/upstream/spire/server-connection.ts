@@ -3,6 +3,9 @@ import type { PeerCertificate } from 'node:tls';
 import { derToPem } from '../../identity/pem';
 import { spireApi, type AgentClient, type BundleClient, type EntryClient, type SvidClient } from './spire-api';
 
+/** Calls already started on a replaced channel (the RPC deadline is 30 s) finish within this. */
+const RETIRED_CHANNEL_GRACE_MS = 35_000;
+
 /** The node's credentials towards the server: the agent X509-SVID chain (leaf first) and its key. */
 export interface ClientIdentity {
   readonly chainDer: readonly Buffer[];
@@ -27,7 +30,9 @@ export class ServerConnection {
   private clients: Clients | undefined;
   private rootsDer: readonly Buffer[];
   private identity: ClientIdentity | undefined;
+  private readonly retiring = new Set<NodeJS.Timeout>();
   readonly serverId: string;
+  private readonly trustDomain: string;
 
   constructor(
     private readonly address: string,
@@ -35,6 +40,7 @@ export class ServerConnection {
     rootsDer: readonly Buffer[],
   ) {
     this.rootsDer = rootsDer;
+    this.trustDomain = trustDomain;
     this.serverId = `spiffe://${trustDomain}/spire/server`;
   }
 
@@ -54,13 +60,31 @@ export class ServerConnection {
   }
 
   close(): void {
-    this.reset();
+    this.closeClients(this.clients);
+    this.clients = undefined;
+    for (const timer of this.retiring) clearTimeout(timer);
+    this.retiring.clear();
   }
 
+  /**
+   * The next call builds a new channel. The old one is closed a little later, not at once:
+   * closing a channel fails calls still waiting for it to connect ("Channel closed before call
+   * started"), and a bundle update can land while a renewal is being sent.
+   */
   private reset(): void {
     const old = this.clients;
     this.clients = undefined;
-    if (old) for (const client of Object.values(old)) client.close();
+    if (!old) return;
+    const timer = setTimeout(() => {
+      this.retiring.delete(timer);
+      this.closeClients(old);
+    }, RETIRED_CHANNEL_GRACE_MS);
+    timer.unref();
+    this.retiring.add(timer);
+  }
+
+  private closeClients(clients: Clients | undefined): void {
+    if (clients) for (const client of Object.values(clients)) client.close();
   }
 
   private connect(): Clients {
@@ -81,7 +105,9 @@ export class ServerConnection {
     );
     // One channel shared by the four services (grpc-js pools subchannels by address and credentials).
     const api = spireApi();
-    const options: grpc.ChannelOptions = { 'grpc.keepalive_time_ms': 60_000, 'grpc.use_local_subchannel_pool': 0 };
+    // SNI names the trust domain: the server is identified by its SPIFFE ID, and an IP address
+    // is not a valid SNI name (RFC 6066 §3; Node warns DEP0123).
+    const options: grpc.ChannelOptions = { 'grpc.keepalive_time_ms': 60_000, 'grpc.ssl_target_name_override': this.trustDomain };
     return {
       agent: new api.Agent(this.address, credentials, options),
       svid: new api.SVID(this.address, credentials, options),
