@@ -88,7 +88,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
     const replaceInlineEntries = (next: AgentConfig['entries']): void => (localEntries instanceof WatchedEntriesFile ? localEntries.replaceInline(next) : localEntries.replace(next));
 
     // A SPIRE server is both the upstream and a second source of entries (src/upstream/spire/).
-    const spire = config.upstream.type === 'spire' ? await joinSpireServer({ config: config.upstream, trustDomain: config.trustDomain, dataDir: config.dataDir, clock, logger, random: deps.random }) : undefined;
+    const spire = config.upstream.type === 'spire' ? await joinSpireServer({ config: config.upstream, trustDomain: config.trustDomain, dataDir: config.dataDir, clock, logger, random: deps.random, onSyncFailure: () => metrics.spireSyncFailures.inc() }) : undefined;
     if (spire) cleanups.push(() => spire.upstream.close?.());
     const entries: EntrySource = spire ? new MergedEntrySource([localEntries, spire.entries]) : localEntries;
     const upstream: AnyUpstream = spire ? spire.upstream : await loadUpstream(config, new Date(clock.now()), logger);

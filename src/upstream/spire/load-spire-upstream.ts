@@ -28,6 +28,7 @@ export interface SpireNodeOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly random?: () => number;
+  readonly onSyncFailure?: () => void;
 }
 
 /**
@@ -36,7 +37,7 @@ export interface SpireNodeOptions {
  * error, exit 2), then keeps both fresh in the background.
  */
 export async function joinSpireServer(options: SpireNodeOptions): Promise<SpireNode> {
-  const { config, trustDomain, dataDir, clock, logger, random } = options;
+  const { config, trustDomain, dataDir, clock, logger, random, onSyncFailure } = options;
   if (config.mode !== 'downstream') throw new MeshidError('UPSTREAM', `upstream(spire): mode ${config.mode} is not implemented yet; use mode: downstream`);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const roots = (await readSavedBundle(dataDir)) ?? (await readBootstrapBundle(config.bootstrapBundleFile));
@@ -46,7 +47,7 @@ export async function joinSpireServer(options: SpireNodeOptions): Promise<SpireN
     connection.close();
     throw error;
   });
-  const sync = new ServerSync({ connection, dataDir, intervalMs: config.syncIntervalMs, clock, logger, random });
+  const sync = new ServerSync({ connection, dataDir, intervalMs: config.syncIntervalMs, clock, logger, random, onFailure: onSyncFailure });
   const stop = async (): Promise<void> => {
     identity.stop();
     sync.stop();

@@ -107,7 +107,14 @@ export class ServerConnection {
     const api = spireApi();
     // SNI names the trust domain: the server is identified by its SPIFFE ID, and an IP address
     // is not a valid SNI name (RFC 6066 §3; Node warns DEP0123).
-    const options: grpc.ChannelOptions = { 'grpc.keepalive_time_ms': 60_000, 'grpc.ssl_target_name_override': this.trustDomain };
+    // Reconnection backoff capped at 30 s (grpc's default cap is 120 s): a restarted server is
+    // found again within one cap, while SVIDs already held keep being served meanwhile.
+    const options: grpc.ChannelOptions = {
+      'grpc.keepalive_time_ms': 60_000,
+      'grpc.ssl_target_name_override': this.trustDomain,
+      'grpc.initial_reconnect_backoff_ms': 1_000,
+      'grpc.max_reconnect_backoff_ms': 30_000,
+    };
     return {
       agent: new api.Agent(this.address, credentials, options),
       svid: new api.SVID(this.address, credentials, options),

@@ -20,6 +20,8 @@ export interface ServerSyncOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly random?: () => number;
+  /** Told of every failed background sync (metrics). */
+  readonly onFailure?: () => void;
 }
 
 /**
@@ -89,6 +91,7 @@ export class ServerSync {
       this.schedule(this.options.intervalMs);
     } catch (error) {
       const delay = this.backoff.nextDelayMs();
+      this.options.onFailure?.();
       this.lastError = spireCallProblem(error);
       this.options.logger.warn({ err: this.lastError, retryInMs: Math.round(delay) }, 'spire: sync with the server failed; serving the last state');
       this.schedule(delay);
