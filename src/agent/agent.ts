@@ -12,7 +12,7 @@ import { AgentMetrics } from '../telemetry/agent-metrics';
 import { StreamTracker } from '../telemetry/stream-tracker';
 import { loadUpstream } from '../upstream/load-upstream';
 import { joinSpireServer } from '../upstream/spire/load-spire-upstream';
-import { isIssuingUpstream, type AnyUpstream } from '../upstream/upstream-authority';
+import { followsOwnRoots, type AnyUpstream } from '../upstream/upstream-authority';
 import { removeRetiredRoot } from '../upstream/self-signed-rotation';
 import { UpstreamFileWatch, upstreamFiles } from '../upstream/upstream-file-watch';
 import { prepareSuccessor } from '../upstream/upstream-successor';
@@ -88,7 +88,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
     const replaceInlineEntries = (next: AgentConfig['entries']): void => (localEntries instanceof WatchedEntriesFile ? localEntries.replaceInline(next) : localEntries.replace(next));
 
     // A SPIRE server is both the upstream and a second source of entries (src/upstream/spire/).
-    const spire = config.upstream.type === 'spire' ? await joinSpireServer({ config: config.upstream, trustDomain: config.trustDomain, dataDir: config.dataDir, clock, logger, random: deps.random, onSyncFailure: () => metrics.spireSyncFailures.inc() }) : undefined;
+    const spire = config.upstream.type === 'spire' ? await joinSpireServer({ config: config.upstream, trustDomain: config.trustDomain, dataDir: config.dataDir, leafKeyType: config.svid.keyType, clock, logger, random: deps.random, onSyncFailure: () => metrics.spireSyncFailures.inc() }) : undefined;
     if (spire) cleanups.push(() => spire.upstream.close?.());
     const entries: EntrySource = spire ? new MergedEntrySource([localEntries, spire.entries]) : localEntries;
     const upstream: AnyUpstream = spire ? spire.upstream : await loadUpstream(config, new Date(clock.now()), logger);
@@ -108,7 +108,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
     // The server's CA rotation is make-before-break on its side (the next root is in the bundle
     // before it signs), so a new set of roots is published at once; intermediates follow at their
     // own half-life, each chaining to a root the bundle holds until it expires.
-    if (isIssuingUpstream(upstream)) cleanups.push(upstream.onRootsChange((roots) => ca.publishRoots(roots)));
+    if (followsOwnRoots(upstream)) cleanups.push(upstream.onRootsChange((roots) => ca.publishRoots(roots)));
     const acks = new BundleAckTracker();
     const rotation = new RootRotation({
       ca,

@@ -3,9 +3,9 @@ import type { Logger } from 'pino';
 import { MeshidError } from '../errors';
 import { createCaCertificate } from '../identity/ca-certificate';
 import { generateKey, type KeyType } from '../identity/key-type';
-import { LeafMinter } from '../identity/leaf-minter';
+import { LeafMinter, type LeafMinting } from '../identity/leaf-minter';
 import { keyObjectSigner } from '../identity/signer';
-import { isIssuingUpstream, type AnyUpstream, type IssuingUpstream, type UpstreamAuthority } from '../upstream/upstream-authority';
+import { isIssuingUpstream, isLeafSigningUpstream, type AnyUpstream, type IssuingUpstream, type LeafSigningUpstream, type UpstreamAuthority } from '../upstream/upstream-authority';
 import { Backoff } from './backoff';
 import type { Clock, Timer } from './clock';
 import { IssuedExpiryLedger } from './issued-expiry-ledger';
@@ -17,7 +17,7 @@ export interface SigningAuthority {
   readonly generation: number;
   /** Which upstream signed it: 1 for the upstream at start, +1 per root rotation switch. */
   readonly upstreamEpoch: number;
-  readonly minter: LeafMinter;
+  readonly minter: LeafMinting;
   /** Node intermediate first, then upstream intermediates: appended to every leaf. */
   readonly chainDer: readonly Buffer[];
   readonly notBeforeMs: number;
@@ -163,6 +163,7 @@ export class NodeCa {
 
   private async mintIntermediate(upstream: AnyUpstream, upstreamEpoch: number): Promise<SigningAuthority> {
     if (isIssuingUpstream(upstream)) return this.obtainIntermediate(upstream, upstreamEpoch);
+    if (isLeafSigningUpstream(upstream)) return this.remoteAuthority(upstream, upstreamEpoch);
     const { trustDomain, caTtlMs, clock, leafKeyType } = this.options;
     const now = clock.now();
     const upstreamNotAfter = Date.parse(new X509Certificate(upstream.signingCertificateDer).validTo);
@@ -219,5 +220,18 @@ export class NodeCa {
       notBeforeMs,
       notAfterMs,
     };
+  }
+
+  /**
+   * No node intermediate: every leaf is signed upstream. The authority only bounds how long
+   * leaves can be issued; it is looked at again at half of that, like an intermediate.
+   */
+  private remoteAuthority(upstream: LeafSigningUpstream, upstreamEpoch: number): SigningAuthority {
+    const notBeforeMs = this.options.clock.now();
+    const notAfterMs = upstream.signingNotAfterMs();
+    if (notAfterMs <= notBeforeMs) throw new MeshidError('UPSTREAM', `upstream(${upstream.name}): its CA has expired`);
+    this.generation++;
+    this.issued.noteIntermediate(upstreamEpoch, notAfterMs);
+    return { generation: this.generation, upstreamEpoch, minter: upstream.leafMinter, chainDer: [], notBeforeMs, notAfterMs };
   }
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { isIssuingUpstream, type AnyUpstream } from '../upstream/upstream-authority';
+import { followsOwnRoots, type AnyUpstream } from '../upstream/upstream-authority';
 import type { UpstreamSuccessor } from '../upstream/upstream-successor';
 import type { BundleAckTracker } from './bundle-ack-tracker';
 import type { Clock, Timer } from './clock';
@@ -114,7 +114,7 @@ export class RootRotation {
     const { ca, clock, logger } = this.options;
     const oldRoots = ca.bundle.rootsDer;
     const upstream = ca.currentUpstream;
-    if (isIssuingUpstream(upstream)) return; // only a self-signed root is ever retired across a restart
+    if (followsOwnRoots(upstream)) return; // only a self-signed root is ever retired across a restart
     const rotation: Rotation = {
       trigger: 'resumed',
       startedAtMs: clock.now(),

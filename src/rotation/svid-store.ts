@@ -130,16 +130,20 @@ export class SvidStore {
       notBefore: new Date(notBeforeMs),
       notAfter: new Date(notAfterMs),
     });
+    // A leaf signed upstream (server-signed mode) carries the issuer's chain and validity.
+    const remote = minted.issuerChainDer !== undefined;
+    const validFromMs = remote ? minted.notBefore.getTime() : notBeforeMs;
+    const validToMs = remote ? minted.notAfter.getTime() : notAfterMs;
     const svid: X509Svid = {
       spiffeId: entry.spiffeId,
-      chainDer: [minted.certificateDer, ...authority.chainDer],
+      chainDer: [minted.certificateDer, ...(minted.issuerChainDer ?? authority.chainDer)],
       privateKeyPkcs8Der: minted.privateKeyPkcs8Der,
       serialHex: minted.serialHex,
-      notBeforeMs,
-      notAfterMs,
-      rotateAtMs: rotationTime(notBeforeMs, notAfterMs, drawJitter(random)),
+      notBeforeMs: validFromMs,
+      notAfterMs: validToMs,
+      rotateAtMs: rotationTime(validFromMs, validToMs, drawJitter(random)),
     };
-    this.install(entry, svid, notAfterMs === authority.notAfterMs);
+    this.install(entry, svid, !remote && notAfterMs === authority.notAfterMs);
     return svid;
   }
 

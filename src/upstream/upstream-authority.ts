@@ -1,3 +1,4 @@
+import type { LeafMinting } from '../identity/leaf-minter';
 import type { CertificateSigner } from '../identity/signer';
 
 /** What every upstream has: a name for its errors and the trust bundle. */
@@ -50,8 +51,28 @@ export interface IssuingUpstream extends UpstreamBase {
   onRootsChange(listener: (rootsDer: readonly Buffer[]) => void): () => void;
 }
 
-export type AnyUpstream = UpstreamAuthority | IssuingUpstream;
+/**
+ * An upstream that signs every leaf itself (a SPIRE server in mode server-signed): there is no
+ * node intermediate; NodeCa hands its minter to the SVID store.
+ */
+export interface LeafSigningUpstream extends UpstreamBase {
+  readonly leafMinter: LeafMinting;
+  /** Until when leaves can be signed (the issuer's CA lifetime, as far as the node knows). */
+  signingNotAfterMs(): number;
+  onRootsChange(listener: (rootsDer: readonly Buffer[]) => void): () => void;
+}
+
+export type AnyUpstream = UpstreamAuthority | IssuingUpstream | LeafSigningUpstream;
 
 export function isIssuingUpstream(upstream: AnyUpstream): upstream is IssuingUpstream {
   return 'issueIntermediate' in upstream;
+}
+
+export function isLeafSigningUpstream(upstream: AnyUpstream): upstream is LeafSigningUpstream {
+  return 'leafMinter' in upstream;
+}
+
+/** Upstreams whose roots change on their own schedule (a SPIRE server's bundle). */
+export function followsOwnRoots(upstream: AnyUpstream): upstream is IssuingUpstream | LeafSigningUpstream {
+  return isIssuingUpstream(upstream) || isLeafSigningUpstream(upstream);
 }

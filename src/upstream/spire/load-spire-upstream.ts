@@ -5,16 +5,18 @@ import type { SpireUpstreamConfig } from '../../agent/config/agent-config';
 import { MeshidError } from '../../errors';
 import { pemToDerList } from '../../identity/pem';
 import type { Clock } from '../../rotation/clock';
-import type { IssuingUpstream } from '../upstream-authority';
+import type { KeyType } from '../../identity/key-type';
+import type { IssuingUpstream, LeafSigningUpstream } from '../upstream-authority';
 import { AgentIdentity } from './agent-identity';
 import { downstreamUpstream } from './downstream-upstream';
 import { joinTokenAttestor } from './join-token-attestor';
 import { ServerConnection } from './server-connection';
 import { ServerEntrySource } from './server-entry-source';
+import { serverSignedUpstream } from './server-signed-upstream';
 import { readSavedBundle, ServerSync } from './server-sync';
 
 export interface SpireNode {
-  readonly upstream: IssuingUpstream;
+  readonly upstream: IssuingUpstream | LeafSigningUpstream;
   /** Workload entries registered on the server for this node. */
   readonly entries: ServerEntrySource;
   readonly identity: AgentIdentity;
@@ -25,6 +27,8 @@ export interface SpireNodeOptions {
   readonly config: SpireUpstreamConfig;
   readonly trustDomain: string;
   readonly dataDir: string;
+  /** Key type of SVIDs signed by the server (mode server-signed). */
+  readonly leafKeyType: KeyType;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly random?: () => number;
@@ -38,7 +42,6 @@ export interface SpireNodeOptions {
  */
 export async function joinSpireServer(options: SpireNodeOptions): Promise<SpireNode> {
   const { config, trustDomain, dataDir, clock, logger, random, onSyncFailure } = options;
-  if (config.mode !== 'downstream') throw new MeshidError('UPSTREAM', `upstream(spire): mode ${config.mode} is not implemented yet; use mode: downstream`);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const roots = (await readSavedBundle(dataDir)) ?? (await readBootstrapBundle(config.bootstrapBundleFile));
   const connection = new ServerConnection(config.serverAddress, trustDomain, roots);
@@ -61,13 +64,17 @@ export async function joinSpireServer(options: SpireNodeOptions): Promise<SpireN
   }
   identity.start();
   try {
-    await waitForDownstreamEntry(sync, clock, logger);
+    if (config.mode === 'downstream') await waitForDownstreamEntry(sync, clock, logger);
   } catch (error) {
     await stop();
     throw error;
   }
   const entries = new ServerEntrySource(sync);
-  return { upstream: downstreamUpstream({ serverAddress: config.serverAddress, trustDomain, connection, sync, close: stop }), entries, identity, sync };
+  const upstream =
+    config.mode === 'downstream'
+      ? downstreamUpstream({ serverAddress: config.serverAddress, trustDomain, connection, sync, close: stop })
+      : serverSignedUpstream({ connection, sync, keyType: options.leafKeyType, close: stop });
+  return { upstream, entries, identity, sync };
 }
 
 async function readBootstrapBundle(file: string): Promise<Buffer[]> {

@@ -27,13 +27,13 @@ export function spireUpstream(server: SpireServer, files: { bundleFile: string; 
   return { type: 'spire', serverAddress: server.address, bootstrapBundleFile: files.bundleFile, joinTokenFile: files.tokenFile, mode, syncInterval: '1s' };
 }
 
-export async function joinNode(server: SpireServer, options: { downstreamId?: string; overrides?: Record<string, unknown> } = {}): Promise<SpireNodeAgent> {
+export async function joinNode(server: SpireServer, options: { downstreamId?: string; mode?: 'downstream' | 'server-signed'; overrides?: Record<string, unknown> } = {}): Promise<SpireNodeAgent> {
   const { token, agentId } = await server.joinToken();
   if (options.downstreamId) await server.createEntry({ parentId: agentId, spiffeId: options.downstreamId, selectors: ['meshid:node'], downstream: true });
-  return { ...(await startNode(server, token, options.overrides)), agentId };
+  return { ...(await startNode(server, token, options.mode, options.overrides)), agentId };
 }
 
-async function startNode(server: SpireServer, token: string, overrides: Record<string, unknown> = {}): Promise<Harness> {
+async function startNode(server: SpireServer, token: string, mode = 'downstream', overrides: Record<string, unknown> = {}): Promise<Harness> {
   const files = await nodeFiles(server, token);
-  return startTestAgent({ trustDomain: server.trustDomain, upstream: spireUpstream(server, files), ...overrides });
+  return startTestAgent({ trustDomain: server.trustDomain, upstream: spireUpstream(server, files, mode), ...overrides });
 }
