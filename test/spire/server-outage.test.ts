@@ -9,7 +9,7 @@ import { SpireServer } from './support/spire-server';
 const WEB = 'spiffe://example.org/web';
 const LATER = 'spiffe://example.org/registered-after-the-outage';
 
-describe('the node keeps serving while spire-server is down, and reconnects when it is back', { skip: NOT_ROOT }, () => {
+describe('server trouble: the node keeps serving while spire-server is down, reconnects when it is back, stops when banned', { skip: NOT_ROOT }, () => {
   let server: SpireServer;
   let node: SpireNodeAgent;
   before(async () => {
@@ -45,5 +45,16 @@ describe('the node keeps serving while spire-server is down, and reconnects when
       const result = await fetchAs(1001, node.socketPath);
       assert.ok(result.svids?.some((svid) => svid.spiffeId === LATER), JSON.stringify(result.svids?.map((svid) => svid.spiffeId)));
     }, 45_000);
+  });
+
+  test('a banned agent stops serving server entries and says why', async () => {
+    await server.cli('agent ban', '-spiffeID', node.agentId);
+    await eventually(async () => {
+      const result = await fetchAs(1001, node.socketPath);
+      assert.equal(result.code, 7, JSON.stringify(result)); // PERMISSION_DENIED: no entry left
+    });
+    const ready = await fetch(`http://${node.agent.adminAddress}/ready`);
+    assert.equal(ready.status, 503);
+    assert.deepEqual(await ready.json(), { status: 'not ready', reason: 'spire-server no longer accepts this agent (AGENT_BANNED)' });
   });
 });

@@ -50,7 +50,7 @@ export async function joinSpireServer(options: SpireNodeOptions): Promise<SpireN
     connection.close();
     throw error;
   });
-  const sync = new ServerSync({ connection, dataDir, intervalMs: config.syncIntervalMs, clock, logger, random, onFailure: onSyncFailure });
+  const sync = new ServerSync({ connection, dataDir, intervalMs: config.syncIntervalMs, clock, logger, random, onFailure: onSyncFailure, onDenied: () => identity.stop() });
   const stop = async (): Promise<void> => {
     identity.stop();
     sync.stop();

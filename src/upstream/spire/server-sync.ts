@@ -8,7 +8,8 @@ import { writeFileAtomic } from '../atomic-file';
 import type { ServerConnection } from './server-connection';
 import { entriesFingerprint } from './server-entries';
 import { call, type EntryMessage } from './spire-api';
-import { spireCallProblem } from './spire-errors';
+import { AGENT_SVID_FILE } from './agent-svid-file';
+import { agentDeniedReason, spireCallProblem, TERMINAL_DENIALS } from './spire-errors';
 
 
 export const SERVER_BUNDLE_FILE = 'spire-bundle.pem';
@@ -22,6 +23,8 @@ export interface ServerSyncOptions {
   readonly random?: () => number;
   /** Told of every failed background sync (metrics). */
   readonly onFailure?: () => void;
+  /** Told once when the server refuses this agent for good. */
+  readonly onDenied?: (reason: string) => void;
 }
 
 /**
@@ -42,6 +45,8 @@ export class ServerSync {
   private readonly rootListeners = new Set<(roots: readonly Buffer[]) => void>();
   /** How the last attempt went (for logs and tests). */
   lastError: string | undefined;
+  /** Set once the server refuses this agent for good (banned, evicted): nothing is served any more. */
+  deniedReason: string | undefined;
 
   constructor(private readonly options: ServerSyncOptions) {
     this.backoff = new Backoff(Math.min(1_000, options.intervalMs), Math.max(options.intervalMs * 6, 30_000), options.random);
@@ -90,12 +95,32 @@ export class ServerSync {
       this.backoff.reset();
       this.schedule(this.options.intervalMs);
     } catch (error) {
-      const delay = this.backoff.nextDelayMs();
       this.options.onFailure?.();
+      const denied = agentDeniedReason(error);
+      if (denied !== undefined && TERMINAL_DENIALS.has(denied)) return this.refused(denied, spireCallProblem(error));
+      const delay = this.backoff.nextDelayMs();
       this.lastError = spireCallProblem(error);
       this.options.logger.warn({ err: this.lastError, retryInMs: Math.round(delay) }, 'spire: sync with the server failed; serving the last state');
       this.schedule(delay);
     }
+  }
+
+  /**
+   * Banned (`spire-server agent ban`), evicted (`agent evict`) or expired: this agent identity is
+   * done. Like spire-agent, which exits then, the node stops serving server entries (open streams
+   * end PERMISSION_DENIED), stops syncing and says why; /ready reports it.
+   */
+  private refused(reason: string, problem: string): void {
+    this.deniedReason = reason;
+    this.stop();
+    this.options.logger.error(
+      { reason, err: problem },
+      `spire: the server no longer accepts this agent (${reason}); serving of server entries stopped. To re-join: remove ${AGENT_SVID_FILE} from dataDir and restart with a new join token`,
+    );
+    this.options.onDenied?.(reason);
+    this.entries = [];
+    this.entriesPrint = '';
+    for (const listener of this.entryListeners) listener(this.entries);
   }
 
   /** One sync now (also used at start while waiting for the node's downstream entry). */
