@@ -151,7 +151,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       onAttestorResult: (attestor, result) => metrics.attestations.inc({ attestor, result }),
     });
     const { server, injector } = createGrpcServer({
-      workloadApi: workloadApiService({ resolver, store, jwt, logger, streams, metrics }),
+      workloadApi: workloadApiService({ resolver, store, jwt, logger, streams, metrics, ...(spire ? { federated: spire.federated } : {}) }),
       sds: sdsService({ resolver, store, trustDomain: config.trustDomain, logger, streams, metrics, acks }),
     });
     cleanups.push(() => server.forceShutdown());

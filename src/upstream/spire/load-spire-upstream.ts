@@ -12,6 +12,7 @@ import { downstreamUpstream } from './downstream-upstream';
 import { joinTokenAttestor } from './join-token-attestor';
 import { ServerConnection } from './server-connection';
 import { ServerEntrySource } from './server-entry-source';
+import { ServerFederatedBundles } from './server-federated-bundles';
 import { serverSignedUpstream } from './server-signed-upstream';
 import { readSavedBundle, ServerSync } from './server-sync';
 
@@ -19,6 +20,8 @@ export interface SpireNode {
   readonly upstream: IssuingUpstream | LeafSigningUpstream;
   /** Workload entries registered on the server for this node. */
   readonly entries: ServerEntrySource;
+  /** Bundles of the trust domains those entries federate with. */
+  readonly federated: ServerFederatedBundles;
   readonly identity: AgentIdentity;
   readonly sync: ServerSync;
 }
@@ -74,7 +77,7 @@ export async function joinSpireServer(options: SpireNodeOptions): Promise<SpireN
     config.mode === 'downstream'
       ? downstreamUpstream({ serverAddress: config.serverAddress, trustDomain, connection, sync, close: stop })
       : serverSignedUpstream({ connection, sync, keyType: options.leafKeyType, close: stop });
-  return { upstream, entries, identity, sync };
+  return { upstream, entries, federated: new ServerFederatedBundles(sync), identity, sync };
 }
 
 async function readBootstrapBundle(file: string): Promise<Buffer[]> {

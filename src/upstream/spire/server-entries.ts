@@ -15,7 +15,13 @@ export function workloadRules(entries: readonly EntryMessage[]): EntryRule[] {
       selectors: entry.selectors.map((selector) => `${selector.type}:${selector.value}`),
       dnsNames: [...entry.dns_names],
       ...(entry.hint !== '' ? { hint: entry.hint } : {}),
+      ...(entry.federates_with.length > 0 ? { federatesWith: entry.federates_with.map(trustDomainId) } : {}),
     }));
+}
+
+/** The API names trust domains bare (`other.org`); the Workload API keys bundles by ID (`spiffe://other.org`). */
+export function trustDomainId(name: string): string {
+  return name.startsWith('spiffe://') ? name : `spiffe://${name}`;
 }
 
 /** A stable fingerprint of the entries: a poll that brings nothing new notifies no one. */

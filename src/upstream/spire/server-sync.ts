@@ -1,3 +1,5 @@
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { derToPem, pemToDerList } from '../../identity/pem';
 import { Backoff } from '../../rotation/backoff';
@@ -6,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-file';
 import type { ServerConnection } from './server-connection';
-import { entriesFingerprint } from './server-entries';
+import { entriesFingerprint, trustDomainId } from './server-entries';
 import { call, type EntryMessage } from './spire-api';
 import { AGENT_SVID_FILE } from './agent-svid-file';
 import { agentDeniedReason, spireCallProblem, TERMINAL_DENIALS } from './spire-errors';
@@ -38,6 +40,9 @@ export class ServerSync {
   private entries: readonly EntryMessage[] = [];
   private entriesPrint = '';
   private roots: readonly Buffer[] = [];
+  private federated: ReadonlyMap<string, Buffer> = new Map();
+  private federatedPrint = '';
+  private readonly federatedListeners = new Set<(bundles: ReadonlyMap<string, Buffer>) => void>();
   private timer: Timer | undefined;
   private stopped = false;
   private readonly backoff: Backoff;
@@ -63,6 +68,15 @@ export class ServerSync {
   onEntries(listener: (entries: readonly EntryMessage[]) => void): () => void {
     this.entryListeners.add(listener);
     return () => this.entryListeners.delete(listener);
+  }
+
+  get currentFederated(): ReadonlyMap<string, Buffer> {
+    return this.federated;
+  }
+
+  onFederated(listener: (bundles: ReadonlyMap<string, Buffer>) => void): () => void {
+    this.federatedListeners.add(listener);
+    return () => this.federatedListeners.delete(listener);
   }
 
   onRoots(listener: (roots: readonly Buffer[]) => void): () => void {
@@ -121,6 +135,9 @@ export class ServerSync {
     this.entries = [];
     this.entriesPrint = '';
     for (const listener of this.entryListeners) listener(this.entries);
+    this.federated = new Map();
+    this.federatedPrint = '';
+    for (const listener of this.federatedListeners) listener(this.federated);
   }
 
   /** One sync now (also used at start while waiting for the node's downstream entry). */
@@ -139,12 +156,42 @@ export class ServerSync {
       this.options.connection.setRoots(roots);
       for (const listener of this.rootListeners) listener(roots);
     }
+    // Federated bundles before entries: an entry that starts federating finds its bundle in place.
+    await this.syncFederated(entries.entries);
     const print = entriesFingerprint(entries.entries);
     if (print !== this.entriesPrint) {
       this.entriesPrint = print;
       this.entries = entries.entries;
       for (const listener of this.entryListeners) listener(this.entries);
     }
+  }
+
+  /**
+   * The bundles of every trust domain an authorized entry federates with (Bundle/
+   * GetFederatedBundle, as spire-agent's fetchBundles). NotFound means the server holds none:
+   * it is absent from the map, so a bundle deleted on the server leaves the streams.
+   */
+  private async syncFederated(entries: readonly EntryMessage[]): Promise<void> {
+    const { api } = this.options.connection;
+    const names = [...new Set(entries.flatMap((entry) => entry.federates_with))].sort();
+    const fetched = await Promise.all(
+      names.map((name) =>
+        call(api.bundle, api.bundle.GetFederatedBundle, { trust_domain: name.replace(/^spiffe:\/\//, '') }).then(
+          (bundle) => [trustDomainId(name), Buffer.concat(bundle.x509_authorities.map((authority) => authority.asn1))] as const,
+          (error: unknown) => {
+            if ((error as { code?: number }).code === grpcStatus.NOT_FOUND) return undefined;
+            throw error;
+          },
+        ),
+      ),
+    );
+    const next = new Map<string, Buffer>();
+    for (const pair of fetched) if (pair && pair[1].length > 0) next.set(pair[0], pair[1]);
+    const print = [...next].map(([id, der]) => `${id}=${createHash('sha256').update(der).digest('hex')}`).join(',');
+    if (print === this.federatedPrint) return;
+    this.federatedPrint = print;
+    this.federated = next;
+    for (const listener of this.federatedListeners) listener(next);
   }
 }
 
