@@ -48,7 +48,7 @@ test('every missing or wrong spire key is reported at once, by its path', () => 
     /^upstream\.bootstrapBundleFile: is required when upstream\.type is "spire" \(the server's trust bundle: `spire-server bundle show > bundle\.pem`\)$/,
     /^upstream\.mode: "nested" is not one of downstream, server-signed$/,
     /^upstream\.syncInterval: "1ms" is below the /,
-    /^upstream\.tokenFile: unknown key \(known keys: type, serverAddress, bootstrapBundleFile, joinTokenFile, mode, syncInterval\)$/,
+    /^upstream\.tokenFile: unknown key \(known keys: type, serverAddress, bootstrapBundleFile, joinTokenFile, mode, syncInterval, nodeAttestor\)$/,
   ]) {
     assert.ok(problems.some((problem) => pattern.test(problem)), `${pattern} not in:\n${problems.join('\n')}`);
   }
@@ -58,4 +58,13 @@ test('serverAddress must be host:port', () => {
   for (const bad of ['spire-server', 'https://spire:8081', 'spire:0', 'spire:70000']) {
     assert.deepEqual(problemsOf({ ...VALID, serverAddress: bad }), [`upstream.serverAddress: "${bad}" is not host:port (e.g. spire-server.spire:8081 or 127.0.0.1:8081)`]);
   }
+});
+
+test('nodeAttestor k8s_psat: cluster required, the token file defaults to where spire-agent reads it; not together with joinTokenFile', () => {
+  const { joinTokenFile: _token, ...rest } = VALID;
+  const upstream = parse({ ...rest, nodeAttestor: { type: 'k8s_psat', cluster: 'prod' } }).upstream;
+  assert.deepEqual(upstream.type === 'spire' && upstream.nodeAttestor, { type: 'k8s_psat', cluster: 'prod', tokenFile: '/var/run/secrets/tokens/spire-agent' });
+  assert.deepEqual(problemsOf({ ...VALID, nodeAttestor: { type: 'k8s_psat', cluster: 'prod' } }), ['upstream: set joinTokenFile or nodeAttestor, not both: they are two ways to attest the node']);
+  assert.deepEqual(problemsOf({ ...rest, nodeAttestor: { type: 'k8s_psat' } }), ['upstream.nodeAttestor.cluster: is required']);
+  assert.deepEqual(problemsOf({ ...rest, nodeAttestor: { type: 'x509pop', cluster: 'prod' } }), ['upstream.nodeAttestor.type: "x509pop" is not a supported node attestor (k8s_psat; join tokens use joinTokenFile)']);
 });

@@ -27,6 +27,8 @@ export interface SpireUpstreamConfig {
   readonly mode: 'downstream' | 'server-signed';
   /** How often the authorized entries and the bundle are fetched (SPIRE agent's default sync interval is 5 s). */
   readonly syncIntervalMs: number;
+  /** Node attestation other than a join token. */
+  readonly nodeAttestor?: { readonly type: 'k8s_psat'; readonly cluster: string; readonly tokenFile: string };
 }
 
 /** The CA key is in an HSM reached through a PKCS#11 module; exactly one of tokenLabel and slot (a slot ID). */

@@ -90,7 +90,7 @@ function build(raw: RawConfig, baseDir: string): AgentConfig {
     };
   }
   if (raw.upstream.type === 'spire') {
-    const { serverAddress, bootstrapBundleFile, joinTokenFile, mode, syncInterval } = raw.upstream;
+    const { serverAddress, bootstrapBundleFile, joinTokenFile, mode, syncInterval, nodeAttestor } = raw.upstream;
     upstream = {
       type: 'spire',
       serverAddress: serverAddress ?? '',
@@ -98,6 +98,7 @@ function build(raw: RawConfig, baseDir: string): AgentConfig {
       ...(joinTokenFile !== undefined ? { joinTokenFile: resolve(joinTokenFile) } : {}),
       mode,
       syncIntervalMs: parseDuration(syncInterval) ?? 0,
+      ...(nodeAttestor !== undefined ? { nodeAttestor: { type: nodeAttestor.type, cluster: nodeAttestor.cluster, tokenFile: resolve(nodeAttestor.tokenFile) } } : {}),
     };
   }
   return {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { KEY_TYPES } from '../../identity/key-type';
+import { DEFAULT_PSAT_TOKEN_FILE } from '../../upstream/spire/k8s-psat-attestor';
 import { validateTrustDomain } from '../../identity/spiffe-id';
 import { JWT_ALGORITHMS } from '../../jwt/jwt-algorithm';
 import { formatDuration, parseDuration } from './duration';
@@ -163,6 +164,16 @@ function spireUpstreamSchema() {
     joinTokenFile: text().optional(),
     mode: oneOf(SPIRE_MODES).default('downstream'),
     syncInterval: duration(500).default(DEFAULT_SPIRE_SYNC_INTERVAL),
+    // Node attestation other than a join token (the DaemonSet case): k8s_psat.
+    nodeAttestor: mapping({
+      type: z.literal('k8s_psat', { error: (issue) => `${describeValue(issue.input)} is not a supported node attestor (k8s_psat; join tokens use joinTokenFile)` }),
+      cluster: text(),
+      tokenFile: text().default(DEFAULT_PSAT_TOKEN_FILE),
+    }).optional(),
+  }).superRefine((value, ctx) => {
+    if (value.joinTokenFile !== undefined && value.nodeAttestor !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'set joinTokenFile or nodeAttestor, not both: they are two ways to attest the node', path: [] });
+    }
   });
 }
 

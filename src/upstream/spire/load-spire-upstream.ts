@@ -10,6 +10,7 @@ import type { IssuingUpstream, LeafSigningUpstream } from '../upstream-authority
 import { AgentIdentity } from './agent-identity';
 import { downstreamUpstream } from './downstream-upstream';
 import { joinTokenAttestor } from './join-token-attestor';
+import { k8sPsatAttestor } from './k8s-psat-attestor';
 import { ServerConnection } from './server-connection';
 import { ServerEntrySource } from './server-entry-source';
 import { ServerFederatedBundles } from './server-federated-bundles';
@@ -48,7 +49,7 @@ export async function joinSpireServer(options: SpireNodeOptions): Promise<SpireN
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const roots = (await readSavedBundle(dataDir)) ?? (await readBootstrapBundle(config.bootstrapBundleFile));
   const connection = new ServerConnection(config.serverAddress, trustDomain, roots);
-  const attestor = config.joinTokenFile !== undefined ? joinTokenAttestor(config.joinTokenFile) : undefined;
+  const attestor = config.nodeAttestor ? k8sPsatAttestor(config.nodeAttestor.cluster, config.nodeAttestor.tokenFile) : config.joinTokenFile !== undefined ? joinTokenAttestor(config.joinTokenFile) : undefined;
   const identity = await AgentIdentity.open({ dataDir, connection, attestor, clock, logger, random }).catch((error: unknown) => {
     connection.close();
     throw error;
