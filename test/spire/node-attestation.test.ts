@@ -23,8 +23,8 @@ describe('node attestation with a join token against a real spire-server', { ski
   let server: SpireServer;
   const agents: Harness[] = [];
   before(async () => {
-    // Agent SVIDs live 40 s here (SPIRE backdates notBefore 10 s), so the renewal at half-life happens within the test.
-    server = await SpireServer.start({ dir: await makeTempDir('meshid-spire-server-'), agentTtl: '40s' });
+    // Agent SVIDs live 60 s here (SPIRE backdates notBefore 10 s; renewal ~25 s after issue), so the renewal at half-life happens within the test.
+    server = await SpireServer.start({ dir: await makeTempDir('meshid-spire-server-'), agentTtl: '60s' });
   });
   after(async () => {
     for (const harness of agents) await harness.agent.stop();
@@ -76,8 +76,8 @@ describe('node attestation with a join token against a real spire-server', { ski
     });
     assert.equal(served.spiffeId, WEB);
 
-    // RenewAgent at half-life (~15 s after issue) replaces the stored SVID; the server accepts the new one.
-    await eventually(async () => assert.notEqual(await agentSerial(dataDir), attested), 30_000);
+    // RenewAgent at half-life (~25 s after issue) replaces the stored SVID; the server accepts the new one.
+    await eventually(async () => assert.notEqual(await agentSerial(dataDir), attested), 45_000);
     const later = 'spiffe://example.org/web-later';
     await server.createEntry({ parentId: agentId, spiffeId: later, selectors: ['unix:uid:1001', 'unix:gid:1001'] });
     await eventually(async () => {

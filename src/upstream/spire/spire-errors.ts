@@ -13,12 +13,6 @@ export function spireCallProblem(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Codes after which retrying the same request cannot help (the agent was banned, evicted or its SVID refused). */
-export function isPermanent(error: unknown): boolean {
-  const code = (error as { code?: number }).code;
-  return code === Status.PERMISSION_DENIED || code === Status.UNAUTHENTICATED;
-}
-
 /**
  * The reason the server attaches to an agent's PERMISSION_DENIED (spire.api.types.
  * PermissionDeniedDetails in the grpc-status-details-bin trailer, set by spire
