@@ -129,7 +129,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       await watch.start();
       cleanups.push(() => watch.stop());
     }
-    const store = new SvidStore({ ca, svidTtlMs: config.svid.ttlMs, clock, logger, random: deps.random, onIssued: (_id, kind) => metrics.svidsIssued.inc({ kind }) });
+    const store = new SvidStore({ ca, svidTtlMs: config.svid.ttlMs, clock, logger, random: deps.random, onIssued: (_id, kind) => metrics.svidsIssued.inc({ kind }), ...(spire ? { federated: spire.federated } : {}) });
     cleanups.push(() => store.stop());
     metrics.observe(store, ca);
     const jwt = new JwtAuthority({ trustDomain: config.trustDomain, algorithm: config.jwt.algorithm, jwtTtlMs: config.jwt.ttlMs, keyTtlMs: config.jwt.keyTtlMs, clock, logger, random: deps.random });
@@ -151,7 +151,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       onAttestorResult: (attestor, result) => metrics.attestations.inc({ attestor, result }),
     });
     const { server, injector } = createGrpcServer({
-      workloadApi: workloadApiService({ resolver, store, jwt, logger, streams, metrics, ...(spire ? { federated: spire.federated } : {}) }),
+      workloadApi: workloadApiService({ resolver, store, jwt, logger, streams, metrics }),
       sds: sdsService({ resolver, store, trustDomain: config.trustDomain, logger, streams, metrics, acks }),
     });
     cleanups.push(() => server.forceShutdown());

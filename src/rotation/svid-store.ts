@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { MeshidError } from '../errors';
 import { SpiffeId } from '../identity/spiffe-id';
 import type { RegistrationEntry } from '../workload/entries';
+import type { FederatedBundleSource } from '../workload/federated-bundles';
 import { Backoff } from './backoff';
 import type { Clock, Timer } from './clock';
 import { BACKDATE_MS, type NodeCa } from './node-ca';
@@ -21,6 +22,8 @@ export interface SvidStoreOptions {
   readonly random?: () => number;
   /** Told of every SVID installed: the first for its ID, or a rotation (metrics). */
   readonly onIssued?: (spiffeId: string, kind: 'first' | 'rotation') => void;
+  /** Other trust domains' bundles (a SPIRE server's federated bundles); a change is a bundle change. */
+  readonly federated?: FederatedBundleSource;
 }
 
 /** What /debug/svids and the metrics read: never the key. */
@@ -56,6 +59,11 @@ export class SvidStore {
     options.ca.onRotate(() => void this.remintAll());
     // A root rotation publishing or dropping roots: every stream re-sends its bundle.
     options.ca.onBundleChange(() => this.publish({ kind: 'bundle' }));
+    options.federated?.subscribe(() => this.publish({ kind: 'bundle' }));
+  }
+
+  get federated(): FederatedBundleSource | undefined {
+    return this.options.federated;
   }
 
   get bundle() {

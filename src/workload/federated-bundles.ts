@@ -6,20 +6,23 @@
  */
 export interface FederatedBundleSource {
   readonly version: number;
-  current(): ReadonlyMap<string, Buffer>;
+  current(): ReadonlyMap<string, readonly Buffer[]>;
   subscribe(listener: () => void): () => void;
 }
 
-/** The bundles `entries` federate with that the source holds, by trust domain ID. */
+/** Every trust domain ID `entries` federate with, sorted, without repeats. */
+export function federatedIds(entries: readonly { readonly federatesWith?: readonly string[] }[]): string[] {
+  return [...new Set(entries.flatMap((entry) => entry.federatesWith ?? []))].sort();
+}
+
+/** The bundles `entries` federate with that the source holds: trust domain ID → DER roots concatenated (Workload API form). */
 export function federatedFor(source: FederatedBundleSource | undefined, entries: readonly { readonly federatesWith?: readonly string[] }[]): Record<string, Buffer> {
   if (!source) return {};
   const bundles = source.current();
   const out: Record<string, Buffer> = {};
-  for (const entry of entries) {
-    for (const id of entry.federatesWith ?? []) {
-      const bundle = bundles.get(id);
-      if (bundle) out[id] = bundle;
-    }
+  for (const id of federatedIds(entries)) {
+    const roots = bundles.get(id);
+    if (roots) out[id] = Buffer.concat(roots as Buffer[]);
   }
   return out;
 }

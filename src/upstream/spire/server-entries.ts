@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EntryRule } from '../../workload/entries';
 import { spiffeIdString, type EntryMessage } from './spire-api';
 
@@ -24,10 +25,15 @@ export function trustDomainId(name: string): string {
   return name.startsWith('spiffe://') ? name : `spiffe://${name}`;
 }
 
-/** A stable fingerprint of the entries: a poll that brings nothing new notifies no one. */
+/**
+ * A fingerprint of the entries' content: a poll that brings nothing new notifies no one. Content,
+ * not `id@revision_number`: deleting a federated bundle with `-mode dissociate` changes entries'
+ * federates_with without bumping their revision (observed with spire-server v1.13.3).
+ */
 export function entriesFingerprint(entries: readonly EntryMessage[]): string {
-  return entries
-    .map((entry) => `${entry.id}@${entry.revision_number}`)
+  const canonical = entries
+    .map((entry) => JSON.stringify([entry.id, spiffeIdString(entry.spiffe_id), entry.selectors.map((selector) => `${selector.type}:${selector.value}`), entry.federates_with, entry.downstream, entry.dns_names, entry.hint, entry.revision_number]))
     .sort()
-    .join(',');
+    .join('\n');
+  return createHash('sha256').update(canonical).digest('hex');
 }

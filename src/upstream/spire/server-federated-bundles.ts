@@ -3,7 +3,7 @@ import type { ServerSync } from './server-sync';
 
 /** The server's federated bundles (those this node's entries federate with) as the Workload API reads them. */
 export class ServerFederatedBundles implements FederatedBundleSource {
-  private bundles: ReadonlyMap<string, Buffer>;
+  private bundles: ReadonlyMap<string, readonly Buffer[]>;
   private currentVersion = 1;
   private readonly listeners = new Set<() => void>();
 
@@ -20,7 +20,7 @@ export class ServerFederatedBundles implements FederatedBundleSource {
     return this.currentVersion;
   }
 
-  current(): ReadonlyMap<string, Buffer> {
+  current(): ReadonlyMap<string, readonly Buffer[]> {
     return this.bundles;
   }
 

@@ -40,9 +40,9 @@ export class ServerSync {
   private entries: readonly EntryMessage[] = [];
   private entriesPrint = '';
   private roots: readonly Buffer[] = [];
-  private federated: ReadonlyMap<string, Buffer> = new Map();
+  private federated: ReadonlyMap<string, readonly Buffer[]> = new Map();
   private federatedPrint = '';
-  private readonly federatedListeners = new Set<(bundles: ReadonlyMap<string, Buffer>) => void>();
+  private readonly federatedListeners = new Set<(bundles: ReadonlyMap<string, readonly Buffer[]>) => void>();
   private timer: Timer | undefined;
   private stopped = false;
   private readonly backoff: Backoff;
@@ -70,11 +70,11 @@ export class ServerSync {
     return () => this.entryListeners.delete(listener);
   }
 
-  get currentFederated(): ReadonlyMap<string, Buffer> {
+  get currentFederated(): ReadonlyMap<string, readonly Buffer[]> {
     return this.federated;
   }
 
-  onFederated(listener: (bundles: ReadonlyMap<string, Buffer>) => void): () => void {
+  onFederated(listener: (bundles: ReadonlyMap<string, readonly Buffer[]>) => void): () => void {
     this.federatedListeners.add(listener);
     return () => this.federatedListeners.delete(listener);
   }
@@ -177,7 +177,7 @@ export class ServerSync {
     const fetched = await Promise.all(
       names.map((name) =>
         call(api.bundle, api.bundle.GetFederatedBundle, { trust_domain: name.replace(/^spiffe:\/\//, '') }).then(
-          (bundle) => [trustDomainId(name), Buffer.concat(bundle.x509_authorities.map((authority) => authority.asn1))] as const,
+          (bundle) => [trustDomainId(name), bundle.x509_authorities.map((authority) => authority.asn1)] as const,
           (error: unknown) => {
             if ((error as { code?: number }).code === grpcStatus.NOT_FOUND) return undefined;
             throw error;
@@ -185,9 +185,9 @@ export class ServerSync {
         ),
       ),
     );
-    const next = new Map<string, Buffer>();
+    const next = new Map<string, readonly Buffer[]>();
     for (const pair of fetched) if (pair && pair[1].length > 0) next.set(pair[0], pair[1]);
-    const print = [...next].map(([id, der]) => `${id}=${createHash('sha256').update(der).digest('hex')}`).join(',');
+    const print = [...next].map(([id, roots]) => `${id}=${createHash('sha256').update(Buffer.concat(roots)).digest('hex')}`).join(',');
     if (print === this.federatedPrint) return;
     this.federatedPrint = print;
     this.federated = next;
