@@ -48,7 +48,7 @@ async function loadSelfSigned(config: AgentConfig, now: Date, logger: Logger | u
  * users can reach the socket by name, while still no one else can list the directory (the key
  * file itself is 0600 either way).
  */
-function dataDirMode(config: AgentConfig): number {
+export function dataDirMode(config: AgentConfig): number {
   const relative = path.relative(config.dataDir, config.socketPath);
   const socketInside = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
   return socketInside ? 0o711 : 0o700;

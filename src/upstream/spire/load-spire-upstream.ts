@@ -31,6 +31,8 @@ export interface SpireNodeOptions {
   readonly config: SpireUpstreamConfig;
   readonly trustDomain: string;
   readonly dataDir: string;
+  /** Mode for dataDir when it has to be created (0700, or 0711 when the socket is inside it: load-upstream.ts dataDirMode). */
+  readonly dataDirMode: number;
   /** Key type of SVIDs signed by the server (mode server-signed). */
   readonly leafKeyType: KeyType;
   readonly clock: Clock;
@@ -46,7 +48,7 @@ export interface SpireNodeOptions {
  */
 export async function joinSpireServer(options: SpireNodeOptions): Promise<SpireNode> {
   const { config, trustDomain, dataDir, clock, logger, random, onSyncFailure } = options;
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await mkdir(dataDir, { recursive: true, mode: options.dataDirMode });
   const roots = (await readSavedBundle(dataDir)) ?? (await readBootstrapBundle(config.bootstrapBundleFile));
   const connection = new ServerConnection(config.serverAddress, trustDomain, roots);
   const attestor = config.nodeAttestor ? k8sPsatAttestor(config.nodeAttestor.cluster, config.nodeAttestor.tokenFile) : config.joinTokenFile !== undefined ? joinTokenAttestor(config.joinTokenFile) : undefined;
