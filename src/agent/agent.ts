@@ -10,11 +10,14 @@ import { SvidStore } from '../rotation/svid-store';
 import { sdsService } from '../sds/sds-service';
 import { AgentMetrics } from '../telemetry/agent-metrics';
 import { StreamTracker } from '../telemetry/stream-tracker';
-import { loadUpstream } from '../upstream/load-upstream';
+import { dataDirMode, loadUpstream } from '../upstream/load-upstream';
+import { joinSpireServer } from '../upstream/spire/load-spire-upstream';
+import { followsOwnRoots, type AnyUpstream } from '../upstream/upstream-authority';
 import { removeRetiredRoot } from '../upstream/self-signed-rotation';
 import { UpstreamFileWatch, upstreamFiles } from '../upstream/upstream-file-watch';
 import { prepareSuccessor } from '../upstream/upstream-successor';
-import { StaticEntrySource } from '../workload/entries';
+import { StaticEntrySource, type EntrySource } from '../workload/entries';
+import { MergedEntrySource } from '../workload/merged-entries';
 import { PeerRegistry } from '../workload/peer-identity';
 import { SocketListener } from '../workload/socket-listener';
 import { WatchedEntriesFile } from '../workload/watched-entries';
@@ -80,11 +83,15 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
 
   try {
     let current = config;
-    const entries = await openEntries(config, logger, metrics);
-    if (entries instanceof WatchedEntriesFile) cleanups.push(() => entries.stop());
-    const replaceInlineEntries = (next: AgentConfig['entries']): void => (entries instanceof WatchedEntriesFile ? entries.replaceInline(next) : entries.replace(next));
+    const localEntries = await openEntries(config, logger, metrics);
+    if (localEntries instanceof WatchedEntriesFile) cleanups.push(() => localEntries.stop());
+    const replaceInlineEntries = (next: AgentConfig['entries']): void => (localEntries instanceof WatchedEntriesFile ? localEntries.replaceInline(next) : localEntries.replace(next));
 
-    const upstream = await loadUpstream(config, new Date(clock.now()), logger);
+    // A SPIRE server is both the upstream and a second source of entries (src/upstream/spire/).
+    const spire = config.upstream.type === 'spire' ? await joinSpireServer({ config: config.upstream, trustDomain: config.trustDomain, dataDir: config.dataDir, dataDirMode: dataDirMode(config), leafKeyType: config.svid.keyType, clock, logger, random: deps.random, onSyncFailure: () => metrics.spireSyncFailures.inc() }) : undefined;
+    if (spire) cleanups.push(() => spire.upstream.close?.());
+    const entries: EntrySource = spire ? new MergedEntrySource([localEntries, spire.entries]) : localEntries;
+    const upstream: AnyUpstream = spire ? spire.upstream : await loadUpstream(config, new Date(clock.now()), logger);
     const ca = new NodeCa({
       upstream,
       trustDomain: config.trustDomain,
@@ -95,9 +102,13 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       random: deps.random,
       onUpstreamError: () => metrics.upstreamErrors.inc(),
     });
-    cleanups.push(() => ca.currentUpstream.close?.()); // releases an HSM session (a root rotation may have replaced it)
+    if (!spire) cleanups.push(() => ca.currentUpstream.close?.()); // releases an HSM session (a root rotation may have replaced it)
     await ca.start();
     cleanups.push(() => ca.stop());
+    // The server's CA rotation is make-before-break on its side (the next root is in the bundle
+    // before it signs), so a new set of roots is published at once; intermediates follow at their
+    // own half-life, each chaining to a root the bundle holds until it expires.
+    if (followsOwnRoots(upstream)) cleanups.push(upstream.onRootsChange((roots) => ca.publishRoots(roots)));
     const acks = new BundleAckTracker();
     const rotation = new RootRotation({
       ca,
@@ -118,7 +129,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       await watch.start();
       cleanups.push(() => watch.stop());
     }
-    const store = new SvidStore({ ca, svidTtlMs: config.svid.ttlMs, clock, logger, random: deps.random, onIssued: (_id, kind) => metrics.svidsIssued.inc({ kind }) });
+    const store = new SvidStore({ ca, svidTtlMs: config.svid.ttlMs, clock, logger, random: deps.random, onIssued: (_id, kind) => metrics.svidsIssued.inc({ kind }), ...(spire ? { federated: spire.federated } : {}) });
     cleanups.push(() => store.stop());
     metrics.observe(store, ca);
     const jwt = new JwtAuthority({ trustDomain: config.trustDomain, algorithm: config.jwt.algorithm, jwtTtlMs: config.jwt.ttlMs, keyTtlMs: config.jwt.keyTtlMs, clock, logger, random: deps.random });
@@ -161,7 +172,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
         streams,
         logger,
         rotation: { status: () => rotation.status(), request: () => rotation.request('admin') },
-        notReadyReason: () => (stopping ? 'shutting down' : clock.now() >= ca.authority.notAfterMs ? 'node CA expired and not yet renewed' : undefined),
+        notReadyReason: () => (stopping ? 'shutting down' : spire?.sync.deniedReason !== undefined ? `spire-server no longer accepts this agent (${spire.sync.deniedReason})` : clock.now() >= ca.authority.notAfterMs ? 'node CA expired and not yet renewed' : undefined),
       }).catch((error: unknown) => {
         throw new MeshidError('INVALID_CONFIG', `admin.listen ${config.admin.host}:${config.admin.port}: ${(error as Error).message}`);
       });
@@ -188,7 +199,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
         current = { ...current, ...pick(next, changes.live) };
         return changes;
       },
-      reloadEntries: () => (entries instanceof WatchedEntriesFile ? entries.reload() : undefined),
+      reloadEntries: () => (localEntries instanceof WatchedEntriesFile ? localEntries.reload() : undefined),
       async stop() {
         if (stopping) return;
         stopping = true;

@@ -19,11 +19,22 @@ export interface LeafRequest {
 
 export interface MintedLeaf {
   readonly certificateDer: Buffer;
+  /**
+   * Set by a minter whose issuer is not the node intermediate (a SPIRE server signing each SVID):
+   * the certificates the issuer returned between the leaf and a root. The validity below is
+   * then the issuer's choice, and the SVID store uses it as is.
+   */
+  readonly issuerChainDer?: readonly Buffer[];
   readonly privateKeyPkcs8Der: Buffer;
   readonly serialHex: string;
   /** As written in the certificate: the requested instants truncated to whole seconds. */
   readonly notBefore: Date;
   readonly notAfter: Date;
+}
+
+/** What mints leaves for the SVID store: a LeafMinter under the node intermediate, or a remote signer. */
+export interface LeafMinting {
+  mint(request: LeafRequest): Promise<MintedLeaf>;
 }
 
 export interface LeafIssuer {

@@ -3,9 +3,9 @@ import type { Logger } from 'pino';
 import { MeshidError } from '../errors';
 import { createCaCertificate } from '../identity/ca-certificate';
 import { generateKey, type KeyType } from '../identity/key-type';
-import { LeafMinter } from '../identity/leaf-minter';
+import { LeafMinter, type LeafMinting } from '../identity/leaf-minter';
 import { keyObjectSigner } from '../identity/signer';
-import type { UpstreamAuthority } from '../upstream/upstream-authority';
+import { isIssuingUpstream, isLeafSigningUpstream, type AnyUpstream, type IssuingUpstream, type LeafSigningUpstream, type UpstreamAuthority } from '../upstream/upstream-authority';
 import { Backoff } from './backoff';
 import type { Clock, Timer } from './clock';
 import { IssuedExpiryLedger } from './issued-expiry-ledger';
@@ -17,7 +17,7 @@ export interface SigningAuthority {
   readonly generation: number;
   /** Which upstream signed it: 1 for the upstream at start, +1 per root rotation switch. */
   readonly upstreamEpoch: number;
-  readonly minter: LeafMinter;
+  readonly minter: LeafMinting;
   /** Node intermediate first, then upstream intermediates: appended to every leaf. */
   readonly chainDer: readonly Buffer[];
   readonly notBeforeMs: number;
@@ -25,7 +25,7 @@ export interface SigningAuthority {
 }
 
 export interface NodeCaOptions {
-  readonly upstream: UpstreamAuthority;
+  readonly upstream: AnyUpstream;
   readonly trustDomain: string;
   readonly caTtlMs: number;
   readonly leafKeyType: KeyType;
@@ -47,7 +47,7 @@ export const BACKDATE_MS = 10_000;
 export class NodeCa {
   private active: SigningAuthority | undefined;
   private generation = 0;
-  private upstream: UpstreamAuthority;
+  private upstream: AnyUpstream;
   private upstreamEpoch = 1;
   private currentBundle: TrustBundle;
   private timer: Timer | undefined;
@@ -70,7 +70,7 @@ export class NodeCa {
   }
 
   /** The upstream the next intermediate will be signed by. */
-  get currentUpstream(): UpstreamAuthority {
+  get currentUpstream(): AnyUpstream {
     return this.upstream;
   }
 
@@ -162,7 +162,9 @@ export class NodeCa {
     }
   }
 
-  private async mintIntermediate(upstream: UpstreamAuthority, upstreamEpoch: number): Promise<SigningAuthority> {
+  private async mintIntermediate(upstream: AnyUpstream, upstreamEpoch: number): Promise<SigningAuthority> {
+    if (isIssuingUpstream(upstream)) return this.obtainIntermediate(upstream, upstreamEpoch);
+    if (isLeafSigningUpstream(upstream)) return this.remoteAuthority(upstream, upstreamEpoch);
     const { trustDomain, caTtlMs, clock, leafKeyType } = this.options;
     const now = clock.now();
     const upstreamNotAfter = Date.parse(new X509Certificate(upstream.signingCertificateDer).validTo);
@@ -194,5 +196,43 @@ export class NodeCa {
       notBeforeMs,
       notAfterMs,
     };
+  }
+
+  /**
+   * The intermediate from an upstream that signs it itself (a SPIRE server's
+   * NewDownstreamX509CA): its validity is whatever the issuer granted, and its name constraints
+   * (if any) are the issuer's choice.
+   */
+  private async obtainIntermediate(upstream: IssuingUpstream, upstreamEpoch: number): Promise<SigningAuthority> {
+    const key = await generateKey('ec-p256');
+    const signer = keyObjectSigner(key.privateKey);
+    const issued = await upstream.issueIntermediate({ signer, preferredTtlMs: this.options.caTtlMs });
+    const certificate = new X509Certificate(issued.certificateDer);
+    const notBeforeMs = Date.parse(certificate.validFrom);
+    const notAfterMs = Date.parse(certificate.validTo);
+    if (notAfterMs <= this.options.clock.now()) throw new MeshidError('UPSTREAM', `upstream(${upstream.name}): the issued intermediate has already expired`);
+    this.generation++;
+    this.issued.noteIntermediate(upstreamEpoch, notAfterMs);
+    return {
+      generation: this.generation,
+      upstreamEpoch,
+      minter: new LeafMinter({ certificateDer: issued.certificateDer, signer }, this.options.leafKeyType),
+      chainDer: [issued.certificateDer, ...issued.upstreamIntermediatesDer],
+      notBeforeMs,
+      notAfterMs,
+    };
+  }
+
+  /**
+   * No node intermediate: every leaf is signed upstream. The authority only bounds how long
+   * leaves can be issued; it is looked at again at half of that, like an intermediate.
+   */
+  private remoteAuthority(upstream: LeafSigningUpstream, upstreamEpoch: number): SigningAuthority {
+    const notBeforeMs = this.options.clock.now();
+    const notAfterMs = upstream.signingNotAfterMs();
+    if (notAfterMs <= notBeforeMs) throw new MeshidError('UPSTREAM', `upstream(${upstream.name}): its CA has expired`);
+    this.generation++;
+    this.issued.noteIntermediate(upstreamEpoch, notAfterMs);
+    return { generation: this.generation, upstreamEpoch, minter: upstream.leafMinter, chainDer: [], notBeforeMs, notAfterMs };
   }
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { UpstreamAuthority } from '../upstream/upstream-authority';
+import { followsOwnRoots, type AnyUpstream } from '../upstream/upstream-authority';
 import type { UpstreamSuccessor } from '../upstream/upstream-successor';
 import type { BundleAckTracker } from './bundle-ack-tracker';
 import type { Clock, Timer } from './clock';
@@ -30,7 +30,7 @@ interface Rotation {
   readonly trigger: RotationTrigger;
   readonly startedAtMs: number;
   readonly successor: UpstreamSuccessor;
-  readonly previous: UpstreamAuthority;
+  readonly previous: AnyUpstream;
   readonly previousEpoch: number;
   readonly oldRoots: readonly Buffer[];
   readonly newRoots: readonly Buffer[];
@@ -86,7 +86,7 @@ export class RootRotation {
     const previous = ca.currentUpstream;
     const oldRoots = ca.bundle.rootsDer;
     const newRoots = successor.upstream.rootsDer;
-    if (successor.upstream.signingCertificateDer.equals(previous.signingCertificateDer) && sameSet(oldRoots, newRoots)) {
+    if ('signingCertificateDer' in previous && successor.upstream.signingCertificateDer.equals(previous.signingCertificateDer) && sameSet(oldRoots, newRoots)) {
       await successor.discard?.();
       await successor.upstream.close?.();
       return this.refuse('unchanged', 'the upstream CA is the one already in use; nothing to rotate', 'info');
@@ -114,6 +114,7 @@ export class RootRotation {
     const { ca, clock, logger } = this.options;
     const oldRoots = ca.bundle.rootsDer;
     const upstream = ca.currentUpstream;
+    if (followsOwnRoots(upstream)) return; // only a self-signed root is ever retired across a restart
     const rotation: Rotation = {
       trigger: 'resumed',
       startedAtMs: clock.now(),

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { MeshidError } from '../errors';
 import { SpiffeId } from '../identity/spiffe-id';
 import type { RegistrationEntry } from '../workload/entries';
+import type { FederatedBundleSource } from '../workload/federated-bundles';
 import { Backoff } from './backoff';
 import type { Clock, Timer } from './clock';
 import { BACKDATE_MS, type NodeCa } from './node-ca';
@@ -21,6 +22,8 @@ export interface SvidStoreOptions {
   readonly random?: () => number;
   /** Told of every SVID installed: the first for its ID, or a rotation (metrics). */
   readonly onIssued?: (spiffeId: string, kind: 'first' | 'rotation') => void;
+  /** Other trust domains' bundles (a SPIRE server's federated bundles); a change is a bundle change. */
+  readonly federated?: FederatedBundleSource;
 }
 
 /** What /debug/svids and the metrics read: never the key. */
@@ -56,6 +59,11 @@ export class SvidStore {
     options.ca.onRotate(() => void this.remintAll());
     // A root rotation publishing or dropping roots: every stream re-sends its bundle.
     options.ca.onBundleChange(() => this.publish({ kind: 'bundle' }));
+    options.federated?.subscribe(() => this.publish({ kind: 'bundle' }));
+  }
+
+  get federated(): FederatedBundleSource | undefined {
+    return this.options.federated;
   }
 
   get bundle() {
@@ -130,18 +138,23 @@ export class SvidStore {
       notBefore: new Date(notBeforeMs),
       notAfter: new Date(notAfterMs),
     });
+    // A leaf signed upstream (server-signed mode) carries the issuer's chain and validity.
+    const remote = minted.issuerChainDer !== undefined;
+    const validFromMs = remote ? minted.notBefore.getTime() : notBeforeMs;
+    const validToMs = remote ? minted.notAfter.getTime() : notAfterMs;
     const svid: X509Svid = {
       spiffeId: entry.spiffeId,
-      chainDer: [minted.certificateDer, ...authority.chainDer],
+      chainDer: [minted.certificateDer, ...(minted.issuerChainDer ?? authority.chainDer)],
       privateKeyPkcs8Der: minted.privateKeyPkcs8Der,
       serialHex: minted.serialHex,
-      notBeforeMs,
-      notAfterMs,
-      // Half of the lifetime from issuance (`now`), not from the backdated notBefore: counted from
-      // notBefore, a 10 s svid.ttl (the minimum) rotated at issuance ± 2 s, i.e. continuously.
-      rotateAtMs: rotationTime(now, notAfterMs, drawJitter(random)),
+      notBeforeMs: validFromMs,
+      notAfterMs: validToMs,
+      // Half of the lifetime from issuance (`now`), not from the backdated notBefore (ours, or the
+      // server's in server-signed mode): counted from notBefore, a 10 s svid.ttl (the minimum)
+      // rotated at issuance ± 2 s, i.e. continuously.
+      rotateAtMs: rotationTime(now, validToMs, drawJitter(random)),
     };
-    this.install(entry, svid, notAfterMs === authority.notAfterMs);
+    this.install(entry, svid, !remote && notAfterMs === authority.notAfterMs);
     return svid;
   }
 

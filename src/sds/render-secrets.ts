@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Rendered } from '../rotation/latest-value-pusher';
 import type { SvidStore } from '../rotation/svid-store';
 import type { AnyMessage } from './messages';
-import { tlsCertificateSecret, validationContextSecret } from './secret-encoder';
+import { tlsCertificateSecret, validationContextSecret, type FederatedTrustDomain } from './secret-encoder';
 import type { SecretSource } from './secret-names';
 import type { ValidatorForm } from './validator-choice';
 
@@ -32,10 +32,27 @@ export async function renderSecret(name: string, source: SecretSource, store: Sv
   if (source.kind === 'bundle') {
     const bundle = store.bundle;
     const effective: ValidatorForm = source.scope === 'roots' ? 'trusted-ca' : form;
-    return { name, version: contentVersion(`${name}=b${bundle.version}/${effective}`), resource: validationContextSecret(name, bundle, effective), bundleVersion: bundle.version };
+    const federated = federatedBundles(source, store);
+    const federatedVersion = source.federated?.length ? `/f${store.federated?.version ?? 0}` : '';
+    return {
+      name,
+      version: contentVersion(`${name}=b${bundle.version}${federatedVersion}/${effective}`),
+      resource: validationContextSecret(name, source.scope === 'federated' ? undefined : bundle, effective, federated, federatedVersion),
+      bundleVersion: bundle.version,
+    };
   }
   const svid = await store.get(source.entry);
   return { name, version: contentVersion(`${name}=${svid.serialHex}`), resource: tlsCertificateSecret(name, svid) };
+}
+
+/** The federated bundles a bundle source carries that the store holds now (absent ones are left out). */
+function federatedBundles(source: { readonly federated?: readonly string[] }, store: SvidStore): FederatedTrustDomain[] {
+  const held = store.federated?.current();
+  if (!held || !source.federated) return [];
+  return source.federated.flatMap((id) => {
+    const rootsDer = held.get(id);
+    return rootsDer ? [{ trustDomain: id.slice('spiffe://'.length), rootsDer }] : [];
+  });
 }
 
 /** State of the world: every requested name, in request order, under one version. */

@@ -37,16 +37,23 @@ export function tlsCertificateSecret(name: string, svid: X509Svid): AnyMessage {
   }));
 }
 
+/** Another trust domain's roots, carried beside (or, for `spiffe://<other td>`, instead of) this one's. */
+export interface FederatedTrustDomain {
+  readonly trustDomain: string;
+  readonly rootsDer: readonly Buffer[];
+}
+
 /**
- * A validation context for the trust bundle, in the given form: trusted_ca (PEM roots), or the
- * SPIFFE validator with one TrustDomain entry per bundle. meshid has one trust domain today, so
- * `ALL` and `spiffe://<td>` carry the same single entry; federated bundles would add entries.
+ * A validation context for the trust bundle, in the given form: trusted_ca (PEM roots, of every
+ * trust domain carried), or the SPIFFE validator with one TrustDomain entry per bundle: this trust
+ * domain's (unless `bundle` is undefined: a `spiffe://<other td>` secret) and each federated one.
+ * `variant` tells cached encodings apart when the federated bundles change.
  */
-export function validationContextSecret(name: string, bundle: TrustBundle, form: ValidatorForm): AnyMessage {
-  return cached(bundleCache, bundle, `${form}\n${name}`, () => {
-    const roots = { inline_bytes: rootsPem(bundle) };
-    if (form === 'trusted-ca') return { name, validation_context: { trusted_ca: roots } };
-    const validatorConfig = Types.spiffeValidator.fromObject({ trust_domains: [{ name: bundle.trustDomain, trust_bundle: roots }] });
+export function validationContextSecret(name: string, bundle: TrustBundle | undefined, form: ValidatorForm, federated: readonly FederatedTrustDomain[] = [], variant = ''): AnyMessage {
+  const domains = [...(bundle ? [{ trustDomain: bundle.trustDomain, rootsDer: bundle.rootsDer }] : []), ...federated];
+  const build = (): object => {
+    if (form === 'trusted-ca') return { name, validation_context: { trusted_ca: { inline_bytes: rootsPem(domains.flatMap((domain) => domain.rootsDer)) } } };
+    const validatorConfig = Types.spiffeValidator.fromObject({ trust_domains: domains.map((domain) => ({ name: domain.trustDomain, trust_bundle: { inline_bytes: rootsPem(domain.rootsDer) } })) });
     return {
       name,
       validation_context: {
@@ -56,11 +63,17 @@ export function validationContextSecret(name: string, bundle: TrustBundle, form:
         },
       },
     };
-  });
+  };
+  // Encoded once per bundle snapshot and variant; a federated-only secret is not cached (rare, small).
+  return bundle ? cached(bundleCache, bundle, `${form}\n${name}\n${variant}`, build) : encodeSecret(build());
 }
 
-function rootsPem(bundle: TrustBundle): Buffer {
-  return Buffer.from(bundle.rootsDer.map((der) => derToPem('CERTIFICATE', der)).join(''));
+function rootsPem(rootsDer: readonly Buffer[]): Buffer {
+  return Buffer.from(rootsDer.map((der) => derToPem('CERTIFICATE', der)).join(''));
+}
+
+function encodeSecret(secret: object): AnyMessage {
+  return { type_url: SECRET_TYPE_URL, value: Buffer.from(Types.secret.encode(Types.secret.fromObject(secret)).finish()) };
 }
 
 function cached<K extends object>(cache: WeakMap<K, Map<string, AnyMessage>>, key: K, variant: string, build: () => object): AnyMessage {
@@ -71,7 +84,7 @@ function cached<K extends object>(cache: WeakMap<K, Map<string, AnyMessage>>, ke
   }
   let encoded = byVariant.get(variant);
   if (!encoded) {
-    encoded = { type_url: SECRET_TYPE_URL, value: Buffer.from(Types.secret.encode(Types.secret.fromObject(build())).finish()) };
+    encoded = encodeSecret(build());
     byVariant.set(variant, encoded);
   }
   return encoded;

@@ -1,16 +1,21 @@
 import { MeshidError } from '../errors';
 import { SpiffeId } from '../identity/spiffe-id';
 import type { RegistrationEntry } from '../workload/entries';
+import { federatedIds } from '../workload/federated-bundles';
 
 /**
  * Which trust bundles a validation context carries and how: `roots` (ROOTCA) is always plain
  * trusted_ca, as Istio-style configs expect; `trust-domain` and `all` use the SPIFFE certificate
  * validator when the Envoy has it (see validator-choice.ts).
  */
-export type BundleScope = 'roots' | 'trust-domain' | 'all';
+export type BundleScope = 'roots' | 'trust-domain' | 'all' | 'federated';
 
-/** What a requested SDS resource name stands for. */
-export type SecretSource = { readonly kind: 'svid'; readonly entry: RegistrationEntry } | { readonly kind: 'bundle'; readonly scope: BundleScope };
+/**
+ * What a requested SDS resource name stands for. A bundle source lists the other trust domains
+ * (IDs) whose federated bundles it carries: for `ALL`, those the caller's entries federate with;
+ * for `spiffe://<other td>`, that one alone (scope `federated`, without this trust domain's roots).
+ */
+export type SecretSource = { readonly kind: 'svid'; readonly entry: RegistrationEntry } | { readonly kind: 'bundle'; readonly scope: BundleScope; readonly federated?: readonly string[] };
 
 /** Istio's and SPIRE's conventional names: Envoy configs written for either work unchanged. */
 export const DEFAULT_SECRET = 'default';
@@ -39,8 +44,13 @@ export function quoteName(name: string): string {
  */
 export function resolveSecretName(name: string, entries: readonly RegistrationEntry[], trustDomain: string): SecretSource | undefined {
   if (name === ROOT_CA_SECRET) return { kind: 'bundle', scope: 'roots' };
-  if (name === ALL_BUNDLES_SECRET) return { kind: 'bundle', scope: 'all' };
+  if (name === ALL_BUNDLES_SECRET) {
+    const federated = federatedIds(entries);
+    return federated.length > 0 ? { kind: 'bundle', scope: 'all', federated } : { kind: 'bundle', scope: 'all' };
+  }
   if (name === `spiffe://${trustDomain}`) return { kind: 'bundle', scope: 'trust-domain' };
+  // Another trust domain's bundle, to a caller whose entries federate with it (SPIRE serves these names too).
+  if (federatedIds(entries).includes(name)) return { kind: 'bundle', scope: 'federated', federated: [name] };
   if (name === DEFAULT_SECRET) {
     const first = entries[0];
     if (!first) throw new MeshidError('NO_IDENTITY', 'this workload holds no SVID to serve as "default"');

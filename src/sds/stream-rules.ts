@@ -22,5 +22,5 @@ export function sourceAffectedBy(source: SecretSource, change: StoreChange): boo
 export function sameSource(a: SecretSource | undefined, b: SecretSource | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   if (a.kind === 'svid') return b.kind === 'svid' && a.entry.spiffeId === b.entry.spiffeId;
-  return b.kind === 'bundle' && a.scope === b.scope;
+  return b.kind === 'bundle' && a.scope === b.scope && (a.federated ?? []).join() === (b.federated ?? []).join();
 }

@@ -25,6 +25,7 @@ export class AgentMetrics {
   readonly fileWrites: Counter<'result'>;
   readonly rotationPhase: Gauge<'phase'>;
   readonly rootRotations: Counter;
+  readonly spireSyncFailures: Counter;
 
   constructor() {
     const registers = [this.registry];
@@ -45,6 +46,7 @@ export class AgentMetrics {
     this.fileWrites = new Counter({ name: 'meshid_file_writes_total', help: 'Certificate file target writes by result', labelNames: ['result'], registers });
     this.rotationPhase = new Gauge({ name: 'meshid_ca_rotation_phase', help: 'Root rotation phase: 1 for the current one (idle, publishing: old+new roots propagating, switched: signing under the new root, old roots kept until their last leaf expires)', labelNames: ['phase'], registers });
     this.rootRotations = new Counter({ name: 'meshid_ca_root_rotations_total', help: 'Root rotations completed (old roots dropped from the bundles)', registers });
+    this.spireSyncFailures = new Counter({ name: 'meshid_spire_sync_failures_total', help: 'Failed syncs with spire-server (entries and bundle); the last good state keeps being served', registers });
     this.setRotationPhase('idle');
     for (const api of ['workload_x509_svid', 'workload_x509_bundles', 'workload_jwt_bundles', 'sds_sotw', 'sds_delta'] as const) this.openStreams.set({ api }, 0);
   }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../agent/config/agent-config';
+import { MeshidError } from '../errors';
 import { parseCertificate } from './ca-checks';
 import { loadDiskUpstream } from './disk-upstream';
 import { loadPkcs11Upstream } from './pkcs11-upstream';
@@ -20,6 +21,9 @@ export function loadUpstream(config: AgentConfig, now: Date, logger?: Logger): P
       return loadDiskUpstream(config.upstream, now);
     case 'pkcs11':
       return loadPkcs11Upstream(config.upstream, now);
+    case 'spire':
+      // Joining a server also yields entries and a background sync: startAgent calls joinSpireServer.
+      throw new MeshidError('INTERNAL', 'upstream(spire): joined by startAgent (src/upstream/spire/load-spire-upstream.ts), not loaded here');
   }
 }
 
@@ -44,7 +48,7 @@ async function loadSelfSigned(config: AgentConfig, now: Date, logger: Logger | u
  * users can reach the socket by name, while still no one else can list the directory (the key
  * file itself is 0600 either way).
  */
-function dataDirMode(config: AgentConfig): number {
+export function dataDirMode(config: AgentConfig): number {
   const relative = path.relative(config.dataDir, config.socketPath);
   const socketInside = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
   return socketInside ? 0o711 : 0o700;

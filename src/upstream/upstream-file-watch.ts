@@ -38,6 +38,6 @@ export class UpstreamFileWatch {
 
 /** The files whose content defines a disk or PKCS#11 upstream (the self-signed one has none to watch). */
 export function upstreamFiles(upstream: { readonly type: string; readonly certFile?: string; readonly keyFile?: string; readonly bundleFile?: string; readonly keyPassphraseFile?: string }): string[] {
-  if (upstream.type === 'self-signed') return [];
+  if (upstream.type === 'self-signed' || upstream.type === 'spire') return [];
   return [upstream.certFile, upstream.keyFile, upstream.bundleFile, upstream.keyPassphraseFile].filter((file): file is string => file !== undefined);
 }

@@ -32,5 +32,8 @@ export function prepareSuccessor(config: AgentConfig, now: Date, trigger: 'admin
       return loadDiskUpstream(upstream, now).then((loaded) => ({ upstream: loaded }));
     case 'pkcs11':
       return loadPkcs11Upstream(upstream, now).then((loaded) => ({ upstream: loaded }));
+    case 'spire':
+      // spire-server rotates its own CA make-before-break; the node follows its bundle (agent.ts).
+      return Promise.reject(new MeshidError('UPSTREAM', 'upstream(spire): the SPIRE server rotates its CA itself (spire-server localauthority x509 prepare/activate); meshid follows its bundle'));
   }
 }

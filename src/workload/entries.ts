@@ -6,6 +6,8 @@ export interface RegistrationEntry {
   readonly selectors: readonly string[];
   readonly dnsNames: readonly string[];
   readonly hint?: string;
+  /** Trust domain IDs (`spiffe://other.org`) whose bundles this identity is also served. */
+  readonly federatesWith?: readonly string[];
 }
 
 /**
@@ -19,6 +21,7 @@ export interface EntryRule {
   readonly selectors: readonly string[];
   readonly dnsNames: readonly string[];
   readonly hint?: string;
+  readonly federatesWith?: readonly string[];
 }
 
 /** The current registration entries; a watched source also says when they change. */

@@ -171,8 +171,8 @@ test('unknown keys are rejected at the top level and in every nested mapping', (
 test('the disk upstream requires certFile and keyFile; upstream.type must be known', () => {
   const missing = configError(() => parseConfig({ trustDomain: 'example.org', upstream: { type: 'disk' } }, { baseDir: '/' }));
   assert.deepEqual(missing.problems, ['upstream.certFile: is required when upstream.type is "disk"', 'upstream.keyFile: is required when upstream.type is "disk"']);
-  assert.deepEqual(configError(() => parseConfig({ trustDomain: 'example.org', upstream: { type: 'hsm' } }, { baseDir: '/' })).problems, ['upstream.type: "hsm" is not one of self-signed, disk, pkcs11']);
-  assert.deepEqual(configError(() => parseConfig({ trustDomain: 'example.org', upstream: {} }, { baseDir: '/' })).problems, ['upstream.type: is required (one of self-signed, disk, pkcs11)']);
+  assert.deepEqual(configError(() => parseConfig({ trustDomain: 'example.org', upstream: { type: 'hsm' } }, { baseDir: '/' })).problems, ['upstream.type: "hsm" is not one of self-signed, disk, pkcs11, spire']);
+  assert.deepEqual(configError(() => parseConfig({ trustDomain: 'example.org', upstream: {} }, { baseDir: '/' })).problems, ['upstream.type: is required (one of self-signed, disk, pkcs11, spire)']);
 });
 
 test('wrong types are named with the value received', () => {

@@ -89,6 +89,18 @@ function build(raw: RawConfig, baseDir: string): AgentConfig {
       ...(bundleFile !== undefined ? { bundleFile: resolve(bundleFile) } : {}),
     };
   }
+  if (raw.upstream.type === 'spire') {
+    const { serverAddress, bootstrapBundleFile, joinTokenFile, mode, syncInterval, nodeAttestor } = raw.upstream;
+    upstream = {
+      type: 'spire',
+      serverAddress: serverAddress ?? '',
+      bootstrapBundleFile: resolve(bootstrapBundleFile),
+      ...(joinTokenFile !== undefined ? { joinTokenFile: resolve(joinTokenFile) } : {}),
+      mode,
+      syncIntervalMs: parseDuration(syncInterval) ?? 0,
+      ...(nodeAttestor !== undefined ? { nodeAttestor: { type: nodeAttestor.type, cluster: nodeAttestor.cluster, tokenFile: resolve(nodeAttestor.tokenFile) } } : {}),
+    };
+  }
   return {
     trustDomain: raw.trustDomain,
     dataDir: resolve(raw.dataDir),

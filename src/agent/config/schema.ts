@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { KEY_TYPES } from '../../identity/key-type';
+import { DEFAULT_PSAT_TOKEN_FILE } from '../../upstream/spire/k8s-psat-attestor';
 import { validateTrustDomain } from '../../identity/spiffe-id';
 import { JWT_ALGORITHMS } from '../../jwt/jwt-algorithm';
 import { formatDuration, parseDuration } from './duration';
@@ -142,13 +143,54 @@ function pkcs11UpstreamSchema() {
     }
   });
 }
+const duration = (minMs = 0) => ruled((value) => durationProblem(value, minMs), 'a duration such as "30s", "10m" or "1h30m"');
+
+/** SPIRE modes: see SpireUpstreamConfig. */
+export const SPIRE_MODES = ['downstream', 'server-signed'] as const;
+
+/** The SPIRE agent's default sync interval (spire pkg/agent/manager: defaultSyncInterval 5s). */
+export const DEFAULT_SPIRE_SYNC_INTERVAL = '5s';
+
+const SPIRE_REQUIRED = (what: string): string => `is required when upstream.type is "spire" (${what})`;
+
+function spireUpstreamSchema() {
+  return mapping({
+    type: z.literal('spire'),
+    serverAddress: z.string({ error: required('a host:port string', SPIRE_REQUIRED('host:port of spire-server, e.g. 127.0.0.1:8081')) }).superRefine((value, ctx) => {
+      const problem = serverAddressProblem(value);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    bootstrapBundleFile: text(SPIRE_REQUIRED('the server\'s trust bundle: `spire-server bundle show > bundle.pem`')),
+    joinTokenFile: text().optional(),
+    mode: oneOf(SPIRE_MODES).default('downstream'),
+    syncInterval: duration(500).default(DEFAULT_SPIRE_SYNC_INTERVAL),
+    // Node attestation other than a join token (the DaemonSet case): k8s_psat.
+    nodeAttestor: mapping({
+      type: z.literal('k8s_psat', { error: (issue) => `${describeValue(issue.input)} is not a supported node attestor (k8s_psat; join tokens use joinTokenFile)` }),
+      cluster: text(),
+      tokenFile: text().default(DEFAULT_PSAT_TOKEN_FILE),
+    }).optional(),
+  }).superRefine((value, ctx) => {
+    if (value.joinTokenFile !== undefined && value.nodeAttestor !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'set joinTokenFile or nodeAttestor, not both: they are two ways to attest the node', path: [] });
+    }
+  });
+}
+
+/** host:port where host is a DNS name or an IP address (SPIRE servers are usually reached by name). */
+function serverAddressProblem(text: string): string | undefined {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[3]);
+  if (!match || port === 0 || port > 65535) return `"${text}" is not host:port (e.g. spire-server.spire:8081 or 127.0.0.1:8081)`;
+  return undefined;
+}
+
 const upstreamSchema = z.discriminatedUnion('type', [
   mapping({ type: z.literal('self-signed') }),
   mapping({ type: z.literal('disk'), certFile: diskFile, keyFile: diskFile, keyPassphraseFile: text().optional(), bundleFile: text().optional() }),
   pkcs11UpstreamSchema(),
+  spireUpstreamSchema(),
 ]);
-
-const duration = (minMs = 0) => ruled((value) => durationProblem(value, minMs), 'a duration such as "30s", "10m" or "1h30m"');
 
 /** Fields cross-checks.ts re-validates on their own when the whole document is invalid. */
 export const fieldSchemas = {

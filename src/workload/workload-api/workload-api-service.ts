@@ -6,6 +6,7 @@ import type { StoreChange, SvidStore } from '../../rotation/svid-store';
 import type { AgentMetrics, StreamApi } from '../../telemetry/agent-metrics';
 import type { StreamTracker } from '../../telemetry/stream-tracker';
 import type { RegistrationEntry } from '../entries';
+import { federatedFor } from '../federated-bundles';
 import type { ResolvedWorkload, WorkloadResolver } from '../workload-resolver';
 import { bundleDer, chainDer, trustDomainId } from './bundle-bytes';
 import { jwtHandlers } from './jwt-handlers';
@@ -35,7 +36,7 @@ export function workloadApiService(deps: WorkloadApiDependencies): UntypedServic
     return {
       // Serials name the certificates; hints are the only other per-SVID content (an entry edit
       // may change just the hint, and that must reach the workload).
-      fingerprint: `${bundle.version}/${svids.map((svid, index) => `${svid.serialHex}:${workload.entries[index]?.hint ?? ''}`).join(',')}`,
+      fingerprint: `${bundle.version}/f${deps.store.federated?.version ?? 0}/${svids.map((svid, index) => `${svid.serialHex}:${workload.entries[index]?.hint ?? ''}`).join(',')}`,
       message: {
         svids: svids.map((svid, index) => ({
           spiffe_id: svid.spiffeId,
@@ -45,14 +46,15 @@ export function workloadApiService(deps: WorkloadApiDependencies): UntypedServic
           hint: workload.entries[index]?.hint ?? '',
         })),
         crl: [],
-        federated_bundles: {},
+        federated_bundles: federatedFor(deps.store.federated, workload.entries),
       },
     };
   };
 
-  const renderBundles: Render<X509BundlesResponse> = async () => {
+  const renderBundles: Render<X509BundlesResponse> = async (workload) => {
     const bundle = deps.store.bundle;
-    return { fingerprint: String(bundle.version), message: { crl: [], bundles: { [trustDomainId(bundle)]: bundleDer(bundle) } } };
+    const federated = federatedFor(deps.store.federated, workload.entries);
+    return { fingerprint: `${bundle.version}/f${deps.store.federated?.version ?? 0}`, message: { crl: [], bundles: { ...federated, [trustDomainId(bundle)]: bundleDer(bundle) } } };
   };
 
   type Relevant = (workload: ResolvedWorkload, change: StoreChange) => boolean;
@@ -62,6 +64,7 @@ export function workloadApiService(deps: WorkloadApiDependencies): UntypedServic
       void serveWorkloadStream(call, deps, {
         api,
         render,
+        // A federated bundle change is a store 'bundle' change; the fingerprint drops it when it changed nothing this caller holds.
         watch: (current, notify) => deps.store.subscribe((change) => (relevant(current(), change) ? notify() : undefined)),
       });
 
