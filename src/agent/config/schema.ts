@@ -28,6 +28,11 @@ export const DEFAULTS = {
   jwtAlgorithm: 'ES256',
   jwtKeyTtl: '24h',
   rotationPropagationDelay: '30s',
+  // Far above real use (a few hundred workloads, one or two connections each); see connection-limits.ts.
+  maxConnectionsPerUid: 1024,
+  maxConnections: 16384,
+  prefaceTimeout: '10s',
+  idleTimeout: '5m',
 } as const;
 
 /** The shortest SVID lifetime accepted: below it rotation (at half life) would be mostly overhead. */
@@ -148,6 +153,9 @@ const upstreamSchema = z.discriminatedUnion('type', [
   pkcs11UpstreamSchema(),
 ]);
 
+/** A positive whole number (a count or a cap). */
+const count = () => z.number({ error: required('a positive whole number') }).int({ error: 'must be a whole number' }).positive({ error: 'must be at least 1' });
+
 const duration = (minMs = 0) => ruled((value) => durationProblem(value, minMs), 'a duration such as "30s", "10m" or "1h30m"');
 
 /** Fields cross-checks.ts re-validates on their own when the whole document is invalid. */
@@ -179,6 +187,12 @@ export const configSchema = mapping({
   entriesFile: text().optional(),
   attestors: attestorsSchema.default({ unix: { hashBinaries: true, maxHashBytes: DEFAULTS.maxHashBytes } }),
   files: list(fileTargetSchema).default([]),
+  connections: mapping({
+    maxPerUid: count().default(DEFAULTS.maxConnectionsPerUid),
+    maxTotal: count().default(DEFAULTS.maxConnections),
+    prefaceTimeout: duration().default(DEFAULTS.prefaceTimeout),
+    idleTimeout: duration().default(DEFAULTS.idleTimeout),
+  }).default({ maxPerUid: DEFAULTS.maxConnectionsPerUid, maxTotal: DEFAULTS.maxConnections, prefaceTimeout: DEFAULTS.prefaceTimeout, idleTimeout: DEFAULTS.idleTimeout }),
   admin: mapping({
     enabled: z.boolean({ error: required('true or false') }).default(true),
     listen: ruled(listenAddressProblem).default(DEFAULTS.adminListen),
