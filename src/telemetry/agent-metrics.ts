@@ -27,7 +27,6 @@ export class AgentMetrics {
   readonly rootRotations: Counter;
   readonly connectionsRefused: Counter<'reason'>;
   readonly connectionsClosed: Counter<'reason'>;
-  readonly requestsRefused: Counter<'limit'>;
 
   constructor() {
     const registers = [this.registry];
@@ -50,7 +49,6 @@ export class AgentMetrics {
     this.rootRotations = new Counter({ name: 'meshid_ca_root_rotations_total', help: 'Root rotations completed (old roots dropped from the bundles)', registers });
     this.connectionsRefused = new Counter({ name: 'meshid_connections_refused_total', help: 'Connections closed at accept because a cap was reached (reason: uid_cap, total_cap)', labelNames: ['reason'], registers });
     this.connectionsClosed = new Counter({ name: 'meshid_connections_closed_total', help: 'Connections the agent closed itself (preface_timeout, idle_timeout, unresponsive, session_error, goaway)', labelNames: ['reason'], registers });
-    this.requestsRefused = new Counter({ name: 'meshid_requests_refused_total', help: 'Calls refused by a request limit (src/workload/request-limits.ts), by limit', labelNames: ['limit'], registers });
     this.setRotationPhase('idle');
     for (const api of ['workload_x509_svid', 'workload_x509_bundles', 'workload_jwt_bundles', 'sds_sotw', 'sds_delta'] as const) this.openStreams.set({ api }, 0);
   }
