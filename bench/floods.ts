@@ -98,13 +98,18 @@ async function deltaFlood(socketPath: string, names: number, streams: number): P
   await Promise.all(
     Array.from({ length: streams }, async () => {
       const call = client.DeltaSecrets();
+      let over = false;
       const ended = new Promise<boolean>((resolve) => {
         call.on('data', () => undefined);
-        call.once('error', (error: grpc.ServiceError) => resolve(error.code === grpc.status.RESOURCE_EXHAUSTED));
+        call.once('error', (error: grpc.ServiceError) => {
+          over = true;
+          resolve(error.code === grpc.status.RESOURCE_EXHAUSTED);
+        });
       });
-      for (let sent = 0; sent < perStream; sent += perRequest) {
+      // A refused stream stops the flood on it (a client would have to open another).
+      for (let sent = 0; sent < perStream && !over; sent += perRequest) {
         const subscribe = Array.from({ length: Math.min(perRequest, perStream - sent) }, () => `flood-${next++}`);
-        if (!call.write({ type_url: SECRET_TYPE_URL, resource_names_subscribe: subscribe })) await new Promise((resolve) => call.once('drain', resolve));
+        if (!call.write({ type_url: SECRET_TYPE_URL, resource_names_subscribe: subscribe })) await Promise.race([new Promise((resolve) => call.once('drain', resolve)), ended]);
       }
       const outcome = await Promise.race([ended, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000))]);
       call.cancel();

@@ -41,6 +41,8 @@ export interface SocketListenerOptions {
   readonly policy?: ConnectionPolicy;
 }
 
+const LISTEN_BACKLOG = 4096;
+
 /**
  * The agent's unix socket. Every accepted connection is held paused until its peer credentials
  * are read and recorded, then injected into grpc-js; identity is therefore known before the first
@@ -61,7 +63,10 @@ export class SocketListener {
     const listener = new SocketListener(options);
     await new Promise<void>((resolve, reject) => {
       listener.server.once('error', reject);
-      listener.server.listen(options.socketPath, () => {
+      // The kernel's maximum (net.core.somaxconn, 4096 by default since Linux 5.4) instead of
+      // Node's 511: a flood of connects from one uid fills the accept queue, and a connect to a
+      // unix socket whose queue is full fails at once with EAGAIN for every other caller.
+      listener.server.listen({ path: options.socketPath, backlog: LISTEN_BACKLOG }, () => {
         listener.server.off('error', reject);
         resolve();
       });
