@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'INVALID_SPIFFE_ID'
   | 'MISSING_SECURITY_HEADER' // Workload API call without `workload.spiffe.io: true`
   | 'INVALID_REQUEST' // malformed request (bad type_url, bad resource name, ...)
+  | 'LIMIT_EXCEEDED' // a request (or a stream's subscriptions) over a cap of src/workload/request-limits.ts
   | 'NO_IDENTITY' // caller attested, but no entry grants it an identity
   | 'PEER_UNVERIFIED' // peer credentials missing, or the pid was reused during attestation
   | 'NOT_READY' // no CA active yet

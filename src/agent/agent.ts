@@ -19,7 +19,8 @@ import { prepareSuccessor } from '../upstream/upstream-successor';
 import { StaticEntrySource, type EntrySource } from '../workload/entries';
 import { MergedEntrySource } from '../workload/merged-entries';
 import { PeerRegistry } from '../workload/peer-identity';
-import { SocketListener } from '../workload/socket-listener';
+import { RateLimitedLog } from '../workload/rate-limited-log';
+import { SocketListener, type ConnectionPolicy } from '../workload/socket-listener';
 import { WatchedEntriesFile } from '../workload/watched-entries';
 import { workloadApiService } from '../workload/workload-api/workload-api-service';
 import { WorkloadResolver } from '../workload/workload-resolver';
@@ -158,7 +159,17 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
     });
     cleanups.push(() => server.forceShutdown());
 
-    const listener = await SocketListener.listen({ socketPath: config.socketPath, procRoot, peers, sink: injector, logger });
+    const refusals = new RateLimitedLog(logger, clock);
+    const policy: ConnectionPolicy = {
+      clock,
+      limits: config.connections,
+      onRefused: (refusal, uid) => {
+        metrics.connectionsRefused.inc({ reason: refusal });
+        refusals.warn(`${refusal}:${uid}`, { uid, reason: refusal, maxPerUid: config.connections.maxPerUid, maxTotal: config.connections.maxTotal }, 'refused connection: connection cap reached');
+      },
+      onClosed: (reason) => metrics.connectionsClosed.inc({ reason }),
+    };
+    const listener = await SocketListener.listen({ socketPath: config.socketPath, procRoot, peers, sink: injector, logger, policy });
     cleanups.push(() => listener.close());
     let stopping = false;
 

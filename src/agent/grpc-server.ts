@@ -1,3 +1,5 @@
+import type http2 from 'node:http2';
+import type net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_DIR, SDS_PROTO, WORKLOAD_API_PROTO } from '../proto-files';
@@ -10,8 +12,15 @@ export interface AgentServices {
   readonly sds: grpc.UntypedServiceImplementation;
 }
 
+/** Hands a connection to grpc-js and returns the HTTP/2 session grpc-js made of it. */
+export interface SessionInjector {
+  injectConnection(connection: net.Socket): http2.Http2Session | undefined;
+  /** Closes the injector's HTTP/2 server and its sessions (grpc-js's injector.destroy). */
+  destroy(): void;
+}
+
 /** One grpc-js server carrying both APIs; connections reach it only through the injector. */
-export function createGrpcServer(services: AgentServices): { server: grpc.Server; injector: ReturnType<grpc.Server['createConnectionInjector']> } {
+export function createGrpcServer(services: AgentServices): { server: grpc.Server; injector: SessionInjector } {
   const definition = protoLoader.loadSync([WORKLOAD_API_PROTO, SDS_PROTO], LOADER_OPTIONS);
   const loaded = grpc.loadPackageDefinition(definition) as unknown as {
     SpiffeWorkloadAPI: grpc.ServiceClientConstructor;
@@ -24,5 +33,34 @@ export function createGrpcServer(services: AgentServices): { server: grpc.Server
   server.addService(loaded.SpiffeWorkloadAPI.service, services.workloadApi);
   server.addService(loaded.envoy.service.secret.v3.SecretDiscoveryService.service, services.sds);
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-  return { server, injector };
+  return { server, injector: sessionInjector(server, injector) };
+}
+
+/**
+ * grpc-js does not expose the http2.Http2Server behind an injector, and the session guard
+ * (src/workload/session-guard.ts) needs each connection's session. The server is read from
+ * grpc-js's private `http2Servers` map (grpc-js 1.14); if a grpc-js upgrade moves it, the agent
+ * refuses to start rather than run without the guard. Node creates the session and emits
+ * 'session' synchronously inside the 'connection' event, so the session is the injected one.
+ */
+function sessionInjector(server: grpc.Server, injector: ReturnType<grpc.Server['createConnectionInjector']>): SessionInjector {
+  const servers = (server as unknown as { http2Servers?: Map<http2.Http2Server, unknown> }).http2Servers;
+  const http2Server = servers ? [...servers.keys()].at(-1) : undefined;
+  if (!http2Server || typeof http2Server.on !== 'function') {
+    throw new Error('grpc-js internals changed: cannot reach the HTTP/2 server behind the connection injector (session guard)');
+  }
+  let latest: http2.Http2Session | undefined;
+  http2Server.on('session', (session: http2.Http2Session) => {
+    latest = session;
+  });
+  return {
+    injectConnection(connection) {
+      latest = undefined;
+      injector.injectConnection(connection);
+      const session = latest;
+      latest = undefined;
+      return session;
+    },
+    destroy: () => injector.destroy(),
+  };
 }

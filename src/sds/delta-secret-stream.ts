@@ -3,6 +3,7 @@ import { LatestValuePusher, type MessageSink, type Rendered } from '../rotation/
 import type { StoreChange, SvidStore } from '../rotation/svid-store';
 import { isMeshidError } from '../errors';
 import type { RegistrationEntry } from '../workload/entries';
+import { checkDeltaSubscriptions } from '../workload/request-limits';
 import { SECRET_TYPE_URL, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse } from './messages';
 import { contentVersion, highestBundleVersion, renderSecret, type RenderedSecret } from './render-secrets';
 import { quoteName, resolveSecretName, WILDCARD, type SecretSource } from './secret-names';
@@ -86,6 +87,7 @@ export class DeltaSecretStream {
 
   handle(request: DeltaDiscoveryRequest): void {
     requireSecretTypeUrl(request.type_url);
+    checkDeltaSubscriptions(request.resource_names_subscribe, request.resource_names_unsubscribe, this.subscribed);
     const first = !this.firstSeen;
     this.firstSeen = true;
     if (first) this.form = validatorFormFor(request.node);

@@ -12,6 +12,7 @@ import { renderSecrets } from './render-secrets';
 import { SecretStream } from './secret-stream';
 import { resolveSecretNames } from './secret-names';
 import { serveDiscoveryStream } from './serve-stream';
+import { checkSotwNames } from '../workload/request-limits';
 import { requireSecretTypeUrl } from './stream-rules';
 import { validatorFormFor } from './validator-choice';
 
@@ -45,6 +46,7 @@ export function sdsService(deps: SdsDependencies): UntypedServiceImplementation 
   const FetchSecrets = (call: ServerUnaryCall<DiscoveryRequest, DiscoveryResponse>, callback: sendUnaryData<DiscoveryResponse>): void => {
     (async () => {
       requireSecretTypeUrl(call.request.type_url);
+      checkSotwNames(call.request.resource_names);
       const workload = await resolver.resolve(call.getPeer());
       const sources = resolveSecretNames(call.request.resource_names, workload.entries, trustDomain);
       const rendered = await renderSecrets(sources, store, validatorFormFor(call.request.node));

@@ -3,6 +3,7 @@ import { LatestValuePusher, type MessageSink } from '../rotation/latest-value-pu
 import type { StoreChange } from '../rotation/svid-store';
 import type { SvidStore } from '../rotation/svid-store';
 import type { RegistrationEntry } from '../workload/entries';
+import { checkSotwNames } from '../workload/request-limits';
 import { SECRET_TYPE_URL, type DiscoveryRequest, type DiscoveryResponse } from './messages';
 import { renderSecrets, type RenderedSecrets } from './render-secrets';
 import { requireSecretTypeUrl, sameSource, sourceAffectedBy } from './stream-rules';
@@ -64,6 +65,7 @@ export class SecretStream {
 
   handle(request: DiscoveryRequest): void {
     requireSecretTypeUrl(request.type_url);
+    checkSotwNames(request.resource_names);
     const first = this.namesKey === undefined;
     if (first) this.form = validatorFormFor(request.node);
     const nonce = request.response_nonce;

@@ -11,6 +11,9 @@ const STATUS_BY_CODE: Record<ErrorCode, GrpcStatus> = {
   INVALID_SPIFFE_ID: GrpcStatus.INVALID_ARGUMENT,
   MISSING_SECURITY_HEADER: GrpcStatus.INVALID_ARGUMENT,
   INVALID_REQUEST: GrpcStatus.INVALID_ARGUMENT,
+  // A quota, not a malformed message: gRPC's code for "some resource has been exhausted, perhaps a
+  // per-user quota" (grpc/doc/statuscodes.md), as grpc-js answers an oversized message.
+  LIMIT_EXCEEDED: GrpcStatus.RESOURCE_EXHAUSTED,
   NO_IDENTITY: GrpcStatus.PERMISSION_DENIED,
   PEER_UNVERIFIED: GrpcStatus.UNAUTHENTICATED,
   NOT_READY: GrpcStatus.UNAVAILABLE,

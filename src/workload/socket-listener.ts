@@ -1,17 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, chmod, lstat, unlink } from 'node:fs/promises';
+import type http2 from 'node:http2';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { MeshidError } from '../errors';
+import type { Clock } from '../rotation/clock';
+import { ConnectionCounter, type ConnectionLimits, type Refusal } from './connection-limits';
 import { readConnectorSnapshot } from './connector-snapshot';
-import { readPeerCredentials } from './peer-credentials';
+import { readPeerCredentials, type PeerCredentials } from './peer-credentials';
 import type { PeerIdentity, PeerRegistry } from './peer-identity';
 import { ProcessHandle } from './process-handle';
+import { guardSession, type CloseReason } from './session-guard';
 
-/** What the listener hands each accepted connection to (grpc-js's connection injector). */
+/**
+ * What the listener hands each accepted connection to (grpc-js's connection injector); it returns
+ * the HTTP/2 session made of the connection, which the session guard then watches.
+ */
 export interface ConnectionSink {
-  injectConnection(connection: net.Socket): void;
+  injectConnection(connection: net.Socket): http2.Http2Session | undefined | void;
+}
+
+/** Caps and timeouts for accepted connections (issue 14, "Connection hygiene"). */
+export interface ConnectionPolicy {
+  readonly clock: Clock;
+  readonly limits: ConnectionLimits;
+  /** A connection refused at accept because a cap was reached. */
+  onRefused(refusal: Refusal, uid: number): void;
+  /** A connection the agent closed (timeouts, a dead session). */
+  onClosed(reason: CloseReason): void;
 }
 
 export interface SocketListenerOptions {
@@ -20,7 +37,11 @@ export interface SocketListenerOptions {
   readonly peers: PeerRegistry;
   readonly sink: ConnectionSink;
   readonly logger: Logger;
+  /** Without one (unit tests of the listener), connections are neither capped nor timed out. */
+  readonly policy?: ConnectionPolicy;
 }
+
+const LISTEN_BACKLOG = 4096;
 
 /**
  * The agent's unix socket. Every accepted connection is held paused until its peer credentials
@@ -30,8 +51,10 @@ export interface SocketListenerOptions {
 export class SocketListener {
   private readonly server: net.Server;
   private readonly open = new Set<net.Socket>();
+  private readonly counter: ConnectionCounter | undefined;
 
   private constructor(private readonly options: SocketListenerOptions) {
+    this.counter = options.policy ? new ConnectionCounter(options.policy.limits) : undefined;
     this.server = net.createServer({ pauseOnConnect: true }, (socket) => void this.accept(socket));
   }
 
@@ -40,7 +63,10 @@ export class SocketListener {
     const listener = new SocketListener(options);
     await new Promise<void>((resolve, reject) => {
       listener.server.once('error', reject);
-      listener.server.listen(options.socketPath, () => {
+      // The kernel's maximum (net.core.somaxconn, 4096 by default since Linux 5.4) instead of
+      // Node's 511: a flood of connects from one uid fills the accept queue, and a connect to a
+      // unix socket whose queue is full fails at once with EAGAIN for every other caller.
+      listener.server.listen({ path: options.socketPath, backlog: LISTEN_BACKLOG }, () => {
         listener.server.off('error', reject);
         resolve();
       });
@@ -51,16 +77,33 @@ export class SocketListener {
   }
 
   private async accept(socket: net.Socket): Promise<void> {
-    const { peers, logger, procRoot } = this.options;
+    const { peers, logger, procRoot, policy } = this.options;
+    let credentials: PeerCredentials;
+    try {
+      credentials = readPeerCredentials(socket);
+    } catch (error) {
+      logger.warn({ err: error }, 'rejected connection: peer credentials unavailable');
+      socket.destroy();
+      return;
+    }
+    // Caps are checked before anything is allocated for the connection (pidfd, /proc reads).
+    const refusal = this.counter?.admit(credentials.uid);
+    if (refusal) {
+      policy?.onRefused(refusal, credentials.uid);
+      socket.destroy();
+      return;
+    }
+    const release = (): void => this.counter?.release(credentials.uid);
     let token: string | undefined;
     try {
-      const identity = recordConnector(socket, procRoot);
+      const identity = recordConnector(socket, credentials, procRoot);
       token = `meshid-peer:${randomUUID()}`;
       peers.register(token, identity);
       // grpc-js derives call.getPeer() from remoteAddress; see PeerRegistry for why this is safe.
       Object.defineProperty(socket, 'remoteAddress', { value: token, configurable: true });
     } catch (error) {
       logger.warn({ err: error }, 'rejected connection: peer credentials unavailable');
+      release();
       socket.destroy();
       return;
     }
@@ -69,9 +112,11 @@ export class SocketListener {
     socket.once('close', () => {
       peers.unregister(registered);
       this.open.delete(socket);
+      release();
     });
     if (socket.destroyed) return;
-    this.options.sink.injectConnection(socket);
+    const session = this.options.sink.injectConnection(socket);
+    if (session && policy) guardSession(socket, session, policy.clock, policy.limits, policy.onClosed);
     socket.resume();
   }
 
@@ -103,8 +148,7 @@ export class SocketListener {
  * its calls get a clear UNAUTHENTICATED (connector-binding.ts) instead of a dropped connection.
  * Only unreadable peer credentials refuse the connection itself.
  */
-function recordConnector(socket: net.Socket, procRoot: string): PeerIdentity {
-  const credentials = readPeerCredentials(socket);
+function recordConnector(socket: net.Socket, credentials: PeerCredentials, procRoot: string): PeerIdentity {
   let handle: ProcessHandle | undefined;
   try {
     handle = ProcessHandle.forConnector(socket, credentials.pid);

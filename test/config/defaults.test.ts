@@ -16,6 +16,7 @@ test('embedded defaults: ./.meshid, a self-signed upstream and an identity for t
     attestors: { unix: { hashBinaries: true, maxHashBytes: 256 * 1024 * 1024 } },
     files: [],
     admin: { enabled: true, host: '127.0.0.1', port: 8088 },
+    connections: { maxPerUid: 1024, maxTotal: 16384, prefaceTimeoutMs: 10_000, idleTimeoutMs: 300_000 },
     logLevel: 'info',
   });
   assert.ok(Object.isFrozen(config) && Object.isFrozen(config.entries[0]?.selectors));

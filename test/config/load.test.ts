@@ -79,6 +79,7 @@ test('a valid file with every key loads into the expected frozen object', () => 
       },
     ],
     admin: { enabled: true, host: '::1', port: 9901 },
+    connections: { maxPerUid: 64, maxTotal: 2048, prefaceTimeoutMs: 5_000, idleTimeoutMs: 600_000 },
     logLevel: 'debug',
   });
   assertDeepFrozen(config);
@@ -99,6 +100,7 @@ test('a minimal config gets every default', () => {
     attestors: { unix: { hashBinaries: true, maxHashBytes: 256 * 1024 * 1024 } },
     files: [],
     admin: { enabled: true, host: '127.0.0.1', port: 8088 },
+    connections: { maxPerUid: 1024, maxTotal: 16384, prefaceTimeoutMs: 10_000, idleTimeoutMs: 300_000 },
     logLevel: 'info',
   });
   assertDeepFrozen(config);
@@ -281,4 +283,9 @@ test('an entries file is validated with the same rules, problems prefixed with i
   ]);
   await writeFile(file, '- spiffeId: spiffe://example.org/web\n  selectors: [unix:uid:1000]\n');
   assert.deepEqual(loadEntriesFile(file, 'example.org'), [{ spiffeId: 'spiffe://example.org/web', selectors: ['unix:uid:1000'], dnsNames: [] }]);
+});
+
+test('connection limits: every wrong value is listed at once', () => {
+  const error = configError(() => parseConfig({ trustDomain: 'example.org', connections: { maxPerUid: 0, maxTotal: 1.5, prefaceTimeout: 'soon', idleTimeout: '0s', maxStreams: 3 } }, { baseDir: '/' }));
+  assertProblems(error, [/connections\.maxPerUid.*at least 1/, /connections\.maxTotal.*whole number/, /connections\.prefaceTimeout.*not a duration/, /connections\.idleTimeout.*longer than zero/, /connections.*known keys: maxPerUid/]);
 });

@@ -1,5 +1,6 @@
 import type { KeyType } from '../../identity/key-type';
 import type { JwtAlgorithm } from '../../jwt/jwt-algorithm';
+import type { ConnectionLimits } from '../../workload/connection-limits';
 import type { EntryRule } from '../../workload/entries';
 
 /** A configured registration entry is the rule the resolver matches (exactly one of spiffeId and spiffeIdTemplate is set). */
@@ -95,5 +96,7 @@ export interface AgentConfig {
   readonly attestors: AttestorsConfig;
   readonly files: readonly FileTargetConfig[];
   readonly admin: AdminConfig;
+  /** Caps and timeouts for connections to the socket. */
+  readonly connections: ConnectionLimits;
   readonly logLevel: LogLevel;
 }

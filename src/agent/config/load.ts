@@ -115,6 +115,12 @@ function build(raw: RawConfig, baseDir: string): AgentConfig {
     attestors: buildAttestors(raw.attestors, resolve),
     files: raw.files.map((target) => buildFileTarget(target, resolve)),
     admin: { enabled: raw.admin.enabled, ...splitHostPort(raw.admin.listen) },
+    connections: {
+      maxPerUid: raw.connections.maxPerUid,
+      maxTotal: raw.connections.maxTotal,
+      prefaceTimeoutMs: parseDuration(raw.connections.prefaceTimeout) ?? 0,
+      idleTimeoutMs: parseDuration(raw.connections.idleTimeout) ?? 0,
+    },
     logLevel: raw.logLevel,
   };
 }

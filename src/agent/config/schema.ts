@@ -29,6 +29,11 @@ export const DEFAULTS = {
   jwtAlgorithm: 'ES256',
   jwtKeyTtl: '24h',
   rotationPropagationDelay: '30s',
+  // Far above real use (a few hundred workloads, one or two connections each); see connection-limits.ts.
+  maxConnectionsPerUid: 1024,
+  maxConnections: 16384,
+  prefaceTimeout: '10s',
+  idleTimeout: '5m',
 } as const;
 
 /** The shortest SVID lifetime accepted: below it rotation (at half life) would be mostly overhead. */
@@ -192,6 +197,9 @@ const upstreamSchema = z.discriminatedUnion('type', [
   spireUpstreamSchema(),
 ]);
 
+/** A positive whole number (a count or a cap). */
+const count = () => z.number({ error: required('a positive whole number') }).int({ error: 'must be a whole number' }).positive({ error: 'must be at least 1' });
+
 /** Fields cross-checks.ts re-validates on their own when the whole document is invalid. */
 export const fieldSchemas = {
   trustDomain: ruled(validateTrustDomain),
@@ -221,6 +229,12 @@ export const configSchema = mapping({
   entriesFile: text().optional(),
   attestors: attestorsSchema.default({ unix: { hashBinaries: true, maxHashBytes: DEFAULTS.maxHashBytes } }),
   files: list(fileTargetSchema).default([]),
+  connections: mapping({
+    maxPerUid: count().default(DEFAULTS.maxConnectionsPerUid),
+    maxTotal: count().default(DEFAULTS.maxConnections),
+    prefaceTimeout: duration().default(DEFAULTS.prefaceTimeout),
+    idleTimeout: duration().default(DEFAULTS.idleTimeout),
+  }).default({ maxPerUid: DEFAULTS.maxConnectionsPerUid, maxTotal: DEFAULTS.maxConnections, prefaceTimeout: DEFAULTS.prefaceTimeout, idleTimeout: DEFAULTS.idleTimeout }),
   admin: mapping({
     enabled: z.boolean({ error: required('true or false') }).default(true),
     listen: ruled(listenAddressProblem).default(DEFAULTS.adminListen),

@@ -7,6 +7,7 @@ import { SpiffeId } from '../../identity/spiffe-id';
 import type { JwtAuthority } from '../../jwt/jwt-authority';
 import { jwksDocument } from '../../jwt/jwt-bundle';
 import { toServiceError } from '../grpc-status';
+import { checkAudiences } from '../request-limits';
 import type { WorkloadResolver } from '../workload-resolver';
 import type { JwtBundlesResponse, JwtSvidRequest, JwtSvidResponse, ValidateJwtSvidRequest, ValidateJwtSvidResponse } from './jwt-messages';
 import { toStruct } from './protobuf-struct';
@@ -46,6 +47,7 @@ export function jwtHandlers(deps: JwtHandlerDependencies): UntypedServiceImpleme
   const fetchJwtSvid = async (call: ServerUnaryCall<JwtSvidRequest, JwtSvidResponse>): Promise<JwtSvidResponse> => {
     requireSecurityHeader(call.metadata);
     const audience = call.request.audience ?? [];
+    checkAudiences(audience);
     if (audience.length === 0) throw new MeshidError('INVALID_REQUEST', 'audience is required');
     if (audience.some((value) => value === '')) throw new MeshidError('INVALID_REQUEST', 'audience must not contain an empty string');
     const wanted = call.request.spiffe_id ? SpiffeId.parse(call.request.spiffe_id).toString() : undefined;
@@ -59,6 +61,7 @@ export function jwtHandlers(deps: JwtHandlerDependencies): UntypedServiceImpleme
   const validateJwtSvid = async (call: ServerUnaryCall<ValidateJwtSvidRequest, ValidateJwtSvidResponse>): Promise<ValidateJwtSvidResponse> => {
     requireSecurityHeader(call.metadata);
     if (!call.request.audience) throw new MeshidError('INVALID_REQUEST', 'audience is required');
+    checkAudiences([call.request.audience]);
     if (!call.request.svid) throw new MeshidError('INVALID_REQUEST', 'svid is required');
     await deps.resolver.resolve(call.getPeer());
     const validated = await deps.jwt.validate(call.request.svid, call.request.audience);
