@@ -6,18 +6,10 @@ import { startTestAgent, type Harness } from '../support/agent-harness';
 import { openssl } from '../support/openssl';
 import { spiffeHandshake, type TlsIdentity } from '../support/spiffe-tls';
 import { removeTempDirs } from '../support/temp-dir';
-import { assertReadableBy, clientDependencies, fetchAs, NOT_ROOT, type WorkloadSvid } from '../support/workload-process';
+import { assertReadableBy, clientDependencies, firstSvidAs, NOT_ROOT, type WorkloadSvid } from '../support/workload-process';
 
 const WEB = 'spiffe://example.org/web';
 const DB = 'spiffe://example.org/db';
-
-/** The first SVID a real process under `uid` was served. */
-async function svidOf(uid: number, socketPath: string): Promise<WorkloadSvid> {
-  const result = await fetchAs(uid, socketPath);
-  const svid = result.svids?.[0];
-  assert.ok(svid, `uid ${uid} got no SVID: ${JSON.stringify(result)}`);
-  return svid;
-}
 
 /** A self-signed certificate and key from another CA, carrying the given SPIFFE ID. */
 async function foreignIdentity(dir: string, name: string, spiffeId: string, bundlePem: string): Promise<TlsIdentity> {
@@ -38,7 +30,7 @@ describe('mutual TLS between two workloads with the SVIDs they were served', { s
         { spiffeId: DB, selectors: ['unix:uid:1001'] },
       ],
     });
-    [web, db] = await Promise.all([svidOf(1000, harness.socketPath), svidOf(1001, harness.socketPath)]);
+    [web, db] = await Promise.all([firstSvidAs(1000, harness.socketPath), firstSvidAs(1001, harness.socketPath)]);
   });
   after(async () => {
     await harness?.agent.stop();

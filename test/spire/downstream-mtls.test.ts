@@ -5,20 +5,13 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { spiffeHandshake } from '../support/spiffe-tls';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
-import { assertReadableBy, clientDependencies, fetchAs, NOT_ROOT, type WorkloadSvid } from '../support/workload-process';
+import { assertReadableBy, clientDependencies, fetchAs, firstSvidAs, NOT_ROOT, type WorkloadSvid } from '../support/workload-process';
 import { eventually } from './support/eventually';
 import { joinNode, type SpireNodeAgent } from './support/spire-node';
 import { SpireServer } from './support/spire-server';
 
 const WEB = 'spiffe://example.org/web';
 const DB = 'spiffe://example.org/db';
-
-async function svidOf(uid: number, socketPath: string): Promise<WorkloadSvid> {
-  const result = await fetchAs(uid, socketPath);
-  const svid = result.svids?.[0];
-  assert.ok(svid, `uid ${uid} got no SVID: ${JSON.stringify(result)}`);
-  return svid;
-}
 
 describe('two meshid nodes joined to a real spire-server (join_token, mode downstream)', { skip: NOT_ROOT }, () => {
   let server: SpireServer;
@@ -41,8 +34,8 @@ describe('two meshid nodes joined to a real spire-server (join_token, mode downs
     await server.createEntry({ parentId: nodeA.agentId, spiffeId: WEB, selectors: ['unix:uid:1001'] });
     await server.createEntry({ parentId: nodeB.agentId, spiffeId: DB, selectors: ['unix:uid:1002'] });
     // One sync interval (1 s here) brings the entries; poll for them.
-    const web = await eventually(() => svidOf(1001, nodeA.socketPath));
-    const db = await eventually(() => svidOf(1002, nodeB.socketPath));
+    const web = await eventually(() => firstSvidAs(1001, nodeA.socketPath));
+    const db = await eventually(() => firstSvidAs(1002, nodeB.socketPath));
     assert.equal(web.spiffeId, WEB);
     assert.equal(db.spiffeId, DB);
     // Each node minted its leaf under its own intermediate from the server.

@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { spiffeHandshake } from '../support/spiffe-tls';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
-import { assertReadableBy, clientDependencies, fetchAs, NOT_ROOT, type WorkloadSvid } from '../support/workload-process';
+import { assertReadableBy, clientDependencies, firstSvidAs, NOT_ROOT, type WorkloadSvid } from '../support/workload-process';
 import { eventually } from './support/eventually';
 import { joinNode, type SpireNodeAgent } from './support/spire-node';
 import { SpireServer } from './support/spire-server';
@@ -12,12 +12,7 @@ const WEB = 'spiffe://example.org/web';
 const DB = 'spiffe://example.org/db';
 
 async function svidOf(uid: number, socketPath: string): Promise<WorkloadSvid> {
-  return eventually(async () => {
-    const result = await fetchAs(uid, socketPath);
-    const svid = result.svids?.[0];
-    assert.ok(svid, `uid ${uid} got no SVID: ${JSON.stringify(result)}`);
-    return svid;
-  });
+  return eventually(() => firstSvidAs(uid, socketPath));
 }
 
 describe('mode server-signed: every SVID is signed by a real spire-server (BatchNewX509SVID)', { skip: NOT_ROOT }, () => {

@@ -49,6 +49,14 @@ export async function fetchAs(uid: number, socketPath: string, call: WorkloadCal
   return JSON.parse(stdout) as WorkloadResult;
 }
 
+/** The first SVID a real process under `uid` was served; throws (with what it got) when none. */
+export async function firstSvidAs(uid: number, socketPath: string): Promise<WorkloadSvid> {
+  const result = await fetchAs(uid, socketPath);
+  const svid = result.svids?.[0];
+  if (!svid) throw new Error(`uid ${uid} got no SVID: ${JSON.stringify(result)}`);
+  return svid;
+}
+
 export interface SdsResult {
   code?: number;
   details?: string;
