@@ -5,6 +5,7 @@ import { keyObjectSigner } from '../../identity/signer';
 import type { IntermediateRequest, IssuedIntermediate, IssuingUpstream } from '../upstream-authority';
 import { certificateRequest } from './certificate-request';
 import { ServerConnection } from './server-connection';
+import { serverRootsUpstream } from './server-roots';
 import type { ServerSync } from './server-sync';
 import { call, spiffeIdString, type EntryMessage } from './spire-api';
 import { spireCallProblem } from './spire-errors';
@@ -29,16 +30,9 @@ export interface DownstreamOptions {
  * would for a nested spire-server workload) and calls NewDownstreamX509CA with it.
  */
 export function downstreamUpstream(options: DownstreamOptions): IssuingUpstream {
-  const { sync } = options;
-  return {
-    name: 'spire',
-    get rootsDer() {
-      return sync.currentRoots;
-    },
-    onRootsChange: (listener) => sync.onRoots(listener),
-    issueIntermediate: (request) => issue(options, request),
-    close: options.close,
-  };
+  return Object.assign(serverRootsUpstream(options.sync, options.close), {
+    issueIntermediate: (request: IntermediateRequest) => issue(options, request),
+  });
 }
 
 async function issue(options: DownstreamOptions, request: IntermediateRequest): Promise<IssuedIntermediate> {

@@ -6,6 +6,7 @@ import { keyObjectSigner } from '../../identity/signer';
 import type { LeafSigningUpstream } from '../upstream-authority';
 import { certificateRequest } from './certificate-request';
 import type { ServerConnection } from './server-connection';
+import { serverRootsUpstream } from './server-roots';
 import type { ServerSync } from './server-sync';
 import { call, spiffeIdString } from './spire-api';
 import { spireCallProblem } from './spire-errors';
@@ -26,17 +27,11 @@ export interface ServerSignedOptions {
  */
 export function serverSignedUpstream(options: ServerSignedOptions): LeafSigningUpstream {
   const { sync } = options;
-  return {
-    name: 'spire',
-    get rootsDer() {
-      return sync.currentRoots;
-    },
-    onRootsChange: (listener) => sync.onRoots(listener),
+  return Object.assign(serverRootsUpstream(sync, options.close), {
     leafMinter: serverMinter(options),
     // The node cannot see the server CA's own notAfter; the latest root's bounds it.
     signingNotAfterMs: () => Math.max(...sync.currentRoots.map((der) => Date.parse(new X509Certificate(der).validTo))),
-    close: options.close,
-  };
+  });
 }
 
 function serverMinter({ connection, sync, keyType }: ServerSignedOptions): LeafMinting {
