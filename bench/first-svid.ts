@@ -12,9 +12,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_DIR, WORKLOAD_API_PROTO } from '../src/proto-files';
+import { firstMessageMs } from './support/fresh-connection';
 import { percentile } from './support/stats';
 
 const { values } = parseArgs({ options: { connections: { type: 'string', default: '100' }, rounds: { type: 'string', default: '5' } } });
@@ -33,7 +31,7 @@ async function startAgent(): Promise<{ socketPath: string; agent: ChildProcess }
   for (let i = 0; i < 200; i++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
     try {
-      await fetchOnce(socketPath);
+      await firstMessageMs(socketPath, 'FetchX509SVID');
       return { socketPath, agent };
     } catch {
       // not up yet
@@ -43,28 +41,6 @@ async function startAgent(): Promise<{ socketPath: string; agent: ChildProcess }
   throw new Error('agent did not start');
 }
 
-const definition = protoLoader.loadSync(WORKLOAD_API_PROTO, { keepCase: true, includeDirs: [PROTO_DIR] });
-const WorkloadApi = (grpc.loadPackageDefinition(definition) as unknown as { SpiffeWorkloadAPI: grpc.ServiceClientConstructor }).SpiffeWorkloadAPI;
-
-/** Opens a new connection, waits for the first response, returns milliseconds from connect. */
-function fetchOnce(socketPath: string): Promise<number> {
-  const client = new WorkloadApi(`unix:${socketPath}`, grpc.credentials.createInsecure());
-  const metadata = new grpc.Metadata();
-  metadata.set('workload.spiffe.io', 'true');
-  const started = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
-    const call = (client as unknown as { FetchX509SVID(r: object, m: grpc.Metadata): grpc.ClientReadableStream<unknown> }).FetchX509SVID({}, metadata);
-    call.once('data', () => {
-      resolve(Number(process.hrtime.bigint() - started) / 1e6);
-      call.cancel();
-      client.close();
-    });
-    call.once('error', (error: grpc.ServiceError) => {
-      client.close();
-      if (error.code !== grpc.status.CANCELLED) reject(error);
-    });
-  });
-}
 
 /** CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat fields 14–15. */
 function cpuMsOf(pid: number): number {
@@ -80,7 +56,7 @@ async function main(): Promise<void> {
     const clientCpuBefore = process.cpuUsage();
     console.log(`connect → first X509SVIDResponse, ${connections} concurrent new connections, ${rounds} rounds`);
     for (let round = 1; round <= rounds; round++) {
-      const latencies = await Promise.all(Array.from({ length: connections }, () => fetchOnce(socketPath)));
+      const latencies = await Promise.all(Array.from({ length: connections }, () => firstMessageMs(socketPath, 'FetchX509SVID')));
       all.push(...latencies);
       console.log(`round ${round}: p50 ${percentile(latencies, 50).toFixed(2)} ms  p99 ${percentile(latencies, 99).toFixed(2)} ms  max ${Math.max(...latencies).toFixed(2)} ms`);
     }

@@ -19,8 +19,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_DIR, SDS_PROTO, WORKLOAD_API_PROTO } from '../src/proto-files';
+import { PROTO_DIR, SDS_PROTO } from '../src/proto-files';
 import { REQUEST_LIMITS } from '../src/workload/request-limits';
+import { firstMessageMs } from './support/fresh-connection';
 import { percentile } from './support/stats';
 
 const { values } = parseArgs({ options: { names: { type: 'string', default: '2000000' }, samples: { type: 'string', default: '200' } } });
@@ -29,38 +30,16 @@ const samples = Number(values.samples);
 const SECRET_TYPE_URL = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret';
 
 const loaderOptions = { keepCase: true, includeDirs: [PROTO_DIR] };
-const WorkloadApi = (grpc.loadPackageDefinition(protoLoader.loadSync(WORKLOAD_API_PROTO, loaderOptions)) as unknown as { SpiffeWorkloadAPI: grpc.ServiceClientConstructor }).SpiffeWorkloadAPI;
 const Sds = (grpc.loadPackageDefinition(protoLoader.loadSync(SDS_PROTO, loaderOptions)) as unknown as { envoy: { service: { secret: { v3: { SecretDiscoveryService: grpc.ServiceClientConstructor } } } } }).envoy.service.secret.v3.SecretDiscoveryService;
-const metadata = new grpc.Metadata();
-metadata.set('workload.spiffe.io', 'true');
 
-type WorkloadClient = grpc.Client & { FetchX509SVID(request: object, metadata: grpc.Metadata, options: grpc.CallOptions): grpc.ClientReadableStream<unknown> };
 type SdsClient = grpc.Client & { DeltaSecrets(): grpc.ClientDuplexStream<object, unknown> };
 
-/** One FetchX509SVID on a fresh connection: ms to the first message. */
-function fetchOnce(socketPath: string): Promise<number> {
-  const client = new WorkloadApi(`unix:${socketPath}`, grpc.credentials.createInsecure()) as unknown as WorkloadClient;
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    // A fetch that takes over 5 s counts as failed (a starving agent must not stall the bench).
-    const call = client.FetchX509SVID({}, metadata.clone(), { deadline: Date.now() + 5_000 });
-    call.once('data', () => {
-      resolve(performance.now() - started);
-      call.cancel();
-      client.close();
-    });
-    call.once('error', (error: grpc.ServiceError) => {
-      client.close();
-      if (error.code !== grpc.status.CANCELLED) reject(error);
-    });
-  });
-}
 
 async function bystander(socketPath: string, label: string): Promise<void> {
   const latencies: number[] = [];
   const failures = new Map<string, number>();
   for (let i = 0; i < samples; i++) {
-    await fetchOnce(socketPath).then(
+    await firstMessageMs(socketPath, 'FetchX509SVID', 5_000).then(
       (ms) => latencies.push(ms),
       (error: grpc.ServiceError) => failures.set(error.details, (failures.get(error.details) ?? 0) + 1),
     );
@@ -136,7 +115,7 @@ async function main(): Promise<void> {
   try {
     for (let attempt = 0; ; attempt++) {
       try {
-        await fetchOnce(socketPath);
+        await firstMessageMs(socketPath, 'FetchX509SVID', 5_000);
         break;
       } catch (error) {
         if (attempt > 200) throw error;

@@ -16,8 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_DIR, WORKLOAD_API_PROTO } from '../src/proto-files';
+import { firstMessageMs, WorkloadApi } from './support/fresh-connection';
 import { percentile } from './support/stats';
 
 const { values } = parseArgs({ options: { svids: { type: 'string', default: '2000' } } });
@@ -25,30 +24,10 @@ const svidCount = Number(values.svids);
 
 type Client = grpc.Client & {
   FetchX509SVID(request: object, metadata: grpc.Metadata): grpc.ClientReadableStream<{ svids: unknown[] }>;
-  FetchX509Bundles(request: object, metadata: grpc.Metadata): grpc.ClientReadableStream<unknown>;
 };
-const definition = protoLoader.loadSync(WORKLOAD_API_PROTO, { keepCase: true, includeDirs: [PROTO_DIR] });
-const WorkloadApi = (grpc.loadPackageDefinition(definition) as unknown as { SpiffeWorkloadAPI: grpc.ServiceClientConstructor }).SpiffeWorkloadAPI;
 const metadata = new grpc.Metadata();
 metadata.set('workload.spiffe.io', 'true');
 
-/** One bystander call on a fresh connection (as a newly started workload would make): ms to its answer. */
-function bundleCall(socketPath: string): Promise<number> {
-  const client = new WorkloadApi(`unix:${socketPath}`, grpc.credentials.createInsecure()) as unknown as Client;
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const call = client.FetchX509Bundles({}, metadata);
-    call.once('data', () => {
-      resolve(performance.now() - started);
-      call.cancel();
-      client.close();
-    });
-    call.once('error', (error: grpc.ServiceError) => {
-      client.close();
-      if (error.code !== grpc.status.CANCELLED) reject(error);
-    });
-  });
-}
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'meshid-bench-'));
@@ -60,7 +39,7 @@ async function main(): Promise<void> {
   try {
     for (let attempt = 0; ; attempt++) {
       try {
-        await bundleCall(socketPath);
+        await firstMessageMs(socketPath, 'FetchX509Bundles');
         break;
       } catch (error) {
         if (attempt > 200) throw error;
@@ -68,7 +47,7 @@ async function main(): Promise<void> {
       }
     }
     const idle: number[] = [];
-    for (let i = 0; i < 50; i++) idle.push(await bundleCall(socketPath));
+    for (let i = 0; i < 50; i++) idle.push(await firstMessageMs(socketPath, 'FetchX509Bundles'));
 
     // The storm: one call for all N identities (the message carries N SVIDs, hence no size cap).
     const stormClient = new WorkloadApi(`unix:${socketPath}`, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 }) as unknown as Client;
@@ -86,7 +65,7 @@ async function main(): Promise<void> {
       });
     });
     const during: number[] = [];
-    while (stormEnded === 0) during.push(await bundleCall(socketPath));
+    while (stormEnded === 0) during.push(await firstMessageMs(socketPath, 'FetchX509Bundles'));
     const minted = await storm;
     stormClient.close();
 
