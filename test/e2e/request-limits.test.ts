@@ -103,20 +103,18 @@ describe('bounded requests (issue 14, findings 3 and 4)', () => {
     await bystanderStillServed();
   });
 
-  test('FetchJWTSVID with 1.3 million audiences is refused fast; a token with a few still comes', async () => {
+  test('FetchJWTSVID with 1.3 million audiences is refused before signing; a token with a few still comes', async () => {
     const client = workloadClient(harness.socketPath);
     try {
       const audiences = Array.from({ length: 1_300_000 }, (_, index) => String(index % 10));
-      const started = process.hrtime.bigint();
       const error = await callUnary(client.FetchJWTSVID, client, { audience: audiences }, securityHeader()).then(
         () => assert.fail('expected a refusal'),
         (failure: grpc.ServiceError) => failure,
       );
-      const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
       assert.equal(error.code, grpc.status.RESOURCE_EXHAUSTED, error.message);
       assert.match(error.details, /audience: 1300000 exceeds the limit of 64/);
-      // Was 2 s of signing CPU and a 6.9 MB token; what is left is encoding and decoding 4 MB.
-      assert.ok(elapsedMs < 5_000, `took ${elapsedMs} ms`);
+      // The refusal names the count: the cap caught it before any token was signed (it was 2 s
+      // of signing CPU and a 6.9 MB token). How long it takes is bench:floods' business, not a test's.
 
       const long = await callUnary(client.FetchJWTSVID, client, { audience: ['a'.repeat(REQUEST_LIMITS.maxAudienceLength + 1)] }, securityHeader()).catch((failure: grpc.ServiceError) => failure);
       assert.equal((long as grpc.ServiceError).code, grpc.status.INVALID_ARGUMENT);
