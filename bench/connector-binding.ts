@@ -1,6 +1,6 @@
 /**
  * What binding a call to its connector costs (issue 13): the check every call, every stream
- * message and every SDS request runs (src/workload/connector-binding.ts), and the accept-time
+ * message and every SDS request runs (src/attestation/connector-binding.ts), and the accept-time
  * record (pidfd + /proc snapshot), measured on a live unix-socket connection from this process.
  * Prints figures only.
  *
@@ -11,11 +11,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { verifyConnector } from '../src/workload/connector-binding';
-import { readConnectorSnapshot } from '../src/workload/connector-snapshot';
-import { readPeerCredentials } from '../src/workload/peer-credentials';
-import type { PeerIdentity } from '../src/workload/peer-identity';
-import { ProcessHandle } from '../src/workload/process-handle';
+import { verifyConnector } from '../src/attestation/connector-binding';
+import { readConnectorSnapshot } from '../src/attestation/connector-snapshot';
+import { readPeerCredentials } from '../src/attestation/peer-credentials';
+import type { PeerIdentity } from '../src/attestation/peer-identity';
+import { ProcessHandle } from '../src/attestation/process-handle';
 import { percentile } from './support/stats';
 
 function timeEach(count: number, run: () => void): number[] {

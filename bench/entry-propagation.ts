@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_DIR, WORKLOAD_API_PROTO } from '../src/proto-files';
+import { PROTO_DIR, WORKLOAD_API_PROTO } from '../src/common/proto-files';
 import { percentile } from './support/stats';
 
 const { values } = parseArgs({ options: { streams: { type: 'string', default: '1000' }, channels: { type: 'string', default: '20' }, rounds: { type: 'string', default: '5' } } });

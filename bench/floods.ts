@@ -19,8 +19,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_DIR, SDS_PROTO } from '../src/proto-files';
-import { REQUEST_LIMITS } from '../src/workload/request-limits';
+import { PROTO_DIR, SDS_PROTO } from '../src/common/proto-files';
+import { REQUEST_LIMITS } from '../src/serving/request-limits';
 import { firstMessageMs } from './support/fresh-connection';
 import { percentile } from './support/stats';
 

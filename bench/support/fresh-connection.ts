@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_DIR, WORKLOAD_API_PROTO } from '../../src/proto-files';
+import { PROTO_DIR, WORKLOAD_API_PROTO } from '../../src/common/proto-files';
 
 const definition = protoLoader.loadSync(WORKLOAD_API_PROTO, { keepCase: true, includeDirs: [PROTO_DIR] });
 /** The Workload API client constructor, from meshid's own proto. */

@@ -1,29 +1,29 @@
 import type { Logger } from 'pino';
 import pino from 'pino';
-import { MeshidError } from '../errors';
+import { MeshidError } from '../common/errors';
 import { JwtAuthority } from '../jwt/jwt-authority';
 import { BundleAckTracker } from '../rotation/bundle-ack-tracker';
 import { NodeCa } from '../rotation/node-ca';
 import { RootRotation } from '../rotation/root-rotation';
-import { systemClock, type Clock } from '../rotation/clock';
+import { systemClock, type Clock } from '../common/clock';
 import { SvidStore } from '../rotation/svid-store';
 import { sdsService } from '../sds/sds-service';
 import { AgentMetrics } from '../telemetry/agent-metrics';
 import { StreamTracker } from '../telemetry/stream-tracker';
 import { dataDirMode, loadUpstream } from '../upstream/load-upstream';
-import { joinSpireServer } from '../upstream/spire/load-spire-upstream';
+import { joinSpireServer } from '../spire/load-spire-upstream';
 import { followsOwnRoots, type AnyUpstream } from '../upstream/upstream-authority';
 import { removeRetiredRoot } from '../upstream/self-signed-rotation';
 import { UpstreamFileWatch, upstreamFiles } from '../upstream/upstream-file-watch';
 import { prepareSuccessor } from '../upstream/upstream-successor';
-import { StaticEntrySource, type EntrySource } from '../workload/entries';
-import { MergedEntrySource } from '../workload/merged-entries';
-import { PeerRegistry } from '../workload/peer-identity';
-import { RateLimitedLog } from '../workload/rate-limited-log';
-import { SocketListener, type ConnectionPolicy } from '../workload/socket-listener';
-import { WatchedEntriesFile } from '../workload/watched-entries';
-import { workloadApiService } from '../workload/workload-api/workload-api-service';
-import { WorkloadResolver } from '../workload/workload-resolver';
+import { StaticEntrySource, type EntrySource } from '../entries/entries';
+import { MergedEntrySource } from '../entries/merged-entries';
+import { PeerRegistry } from '../attestation/peer-identity';
+import { RateLimitedLog } from '../common/rate-limited-log';
+import { SocketListener, type ConnectionPolicy } from '../serving/socket-listener';
+import { WatchedEntriesFile } from '../entries/watched-entries';
+import { workloadApiService } from '../workload-api/workload-api-service';
+import { WorkloadResolver } from '../attestation/workload-resolver';
 import { FileTargets } from '../files/file-targets';
 import { AdminServer } from './admin-server';
 import { createAttestors } from './attestors';
@@ -88,7 +88,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
     if (localEntries instanceof WatchedEntriesFile) cleanups.push(() => localEntries.stop());
     const replaceInlineEntries = (next: AgentConfig['entries']): void => (localEntries instanceof WatchedEntriesFile ? localEntries.replaceInline(next) : localEntries.replace(next));
 
-    // A SPIRE server is both the upstream and a second source of entries (src/upstream/spire/).
+    // A SPIRE server is both the upstream and a second source of entries (src/spire/).
     const spire = config.upstream.type === 'spire' ? await joinSpireServer({ config: config.upstream, trustDomain: config.trustDomain, dataDir: config.dataDir, dataDirMode: dataDirMode(config), leafKeyType: config.svid.keyType, clock, logger, random: deps.random, onSyncFailure: () => metrics.spireSyncFailures.inc() }) : undefined;
     if (spire) cleanups.push(() => spire.upstream.close?.());
     const entries: EntrySource = spire ? new MergedEntrySource([localEntries, spire.entries]) : localEntries;

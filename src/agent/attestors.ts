@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../rotation/clock';
-import { DockerAttestor } from '../workload/attestors/docker-attestor';
-import { K8sAttestor } from '../workload/attestors/k8s-attestor';
-import { UnixAttestor } from '../workload/attestors/unix-attestor';
-import type { WorkloadAttestor } from '../workload/attestors/workload-attestor';
-import type { EntrySource } from '../workload/entries';
+import type { Clock } from '../common/clock';
+import { DockerAttestor } from '../attestation/attestors/docker-attestor';
+import { K8sAttestor } from '../attestation/attestors/k8s-attestor';
+import { UnixAttestor } from '../attestation/attestors/unix-attestor';
+import type { WorkloadAttestor } from '../attestation/attestors/workload-attestor';
+import type { EntrySource } from '../entries/entries';
 import type { AgentConfig } from './config/agent-config';
 
 /** The attestors the config enables; unix always runs (it needs nothing but /proc). */

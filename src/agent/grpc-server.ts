@@ -2,7 +2,7 @@ import type http2 from 'node:http2';
 import type net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_DIR, SDS_PROTO, WORKLOAD_API_PROTO } from '../proto-files';
+import { PROTO_DIR, SDS_PROTO, WORKLOAD_API_PROTO } from '../common/proto-files';
 
 // keepCase keeps proto field names (spiffe_id, inline_bytes) so handlers use the spec's names.
 const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: [PROTO_DIR] };
@@ -38,7 +38,7 @@ export function createGrpcServer(services: AgentServices): { server: grpc.Server
 
 /**
  * grpc-js does not expose the http2.Http2Server behind an injector, and the session guard
- * (src/workload/session-guard.ts) needs each connection's session. The server is read from
+ * (src/serving/session-guard.ts) needs each connection's session. The server is read from
  * grpc-js's private `http2Servers` map (grpc-js 1.14); if a grpc-js upgrade moves it, the agent
  * refuses to start rather than run without the guard. Node creates the session and emits
  * 'session' synchronously inside the 'connection' event, so the session is the injected one.

@@ -4,13 +4,13 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { FileTargetConfig } from '../agent/config/agent-config';
 import { derToPem } from '../identity/pem';
-import { Backoff } from '../rotation/backoff';
-import type { Clock, Timer } from '../rotation/clock';
+import { Backoff } from '../common/backoff';
+import type { Clock, Timer } from '../common/clock';
 import type { StoreChange, SvidStore } from '../rotation/svid-store';
 import type { X509Svid } from '../rotation/x509-svid';
-import { stageFile, type StagedFile } from '../upstream/atomic-file';
+import { stageFile, type StagedFile } from '../common/atomic-file';
 import { buildPkcs12 } from './pkcs12';
-import type { RegistrationEntry } from '../workload/entries';
+import type { RegistrationEntry } from '../entries/entries';
 
 export interface FileTargetOptions {
   readonly target: FileTargetConfig;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { FileTargetConfig } from '../agent/config/agent-config';
-import type { Clock } from '../rotation/clock';
+import type { Clock } from '../common/clock';
 import type { SvidStore } from '../rotation/svid-store';
 import { FileTarget } from './file-target';
 

@@ -1,4 +1,4 @@
-import { MeshidError } from '../errors';
+import { MeshidError } from '../common/errors';
 import { randomSerialInteger, signCertificate, VERSION_V3 } from './certificate';
 import { keyIdentifierFromSpki, readIssuerParts, samePublicKey } from './certificate-parts';
 import { explicit, sequence } from './der';

@@ -1,4 +1,4 @@
-import { MeshidError } from '../errors';
+import { MeshidError } from '../common/errors';
 import { sequence, unsignedInteger } from './der';
 
 /**

@@ -1,4 +1,4 @@
-import { MeshidError } from '../errors';
+import { MeshidError } from '../common/errors';
 import { signCertificate } from './certificate';
 import { allowsCertificateSigning, readIssuerParts, samePublicKey } from './certificate-parts';
 import { validateDnsName } from './dns-name';

@@ -1,5 +1,5 @@
 import { createPublicKey, sign, type KeyObject } from 'node:crypto';
-import { MeshidError } from '../errors';
+import { MeshidError } from '../common/errors';
 import { NULL, oid, sequence } from './der';
 
 /** Signs TBSCertificates. A KeyObject implements it here; an HSM can implement it elsewhere. */

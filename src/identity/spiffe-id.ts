@@ -1,4 +1,4 @@
-import { MeshidError } from '../errors';
+import { MeshidError } from '../common/errors';
 
 // SPIFFE ID spec §2 (scheme, 2048-byte limit), §2.1 (trust domain) and §2.2 (path).
 const TRUST_DOMAIN = /^[a-z0-9._-]+$/;

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { MeshidError } from '../errors';
+import { MeshidError } from '../common/errors';
 import { SpiffeId } from '../identity/spiffe-id';
-import { Backoff } from '../rotation/backoff';
-import type { Clock, Timer } from '../rotation/clock';
+import { Backoff } from '../common/backoff';
+import type { Clock, Timer } from '../common/clock';
 import { loadJose, type Jose } from './jose';
 import { generateJwtKeyPair, type JwtAlgorithm, type JwtKeyPair } from './jwt-algorithm';
 import { bundleKey, type JwtBundle, type JwtBundleKey } from './jwt-bundle';

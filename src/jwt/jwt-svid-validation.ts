@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { MeshidError } from '../errors';
+import { MeshidError } from '../common/errors';
 import { SpiffeId } from '../identity/spiffe-id';
 import type { Jose, JWSHeaderParameters, JWTPayload } from './jose';
 import type { JwtBundle, JwtBundleKey } from './jwt-bundle';

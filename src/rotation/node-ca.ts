@@ -1,13 +1,13 @@
 import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
-import { MeshidError } from '../errors';
+import { MeshidError } from '../common/errors';
 import { createCaCertificate } from '../identity/ca-certificate';
 import { generateKey, type KeyType } from '../identity/key-type';
 import { LeafMinter, type LeafMinting } from '../identity/leaf-minter';
 import { keyObjectSigner } from '../identity/signer';
 import { isIssuingUpstream, isLeafSigningUpstream, type AnyUpstream, type IssuingUpstream, type LeafSigningUpstream, type UpstreamAuthority } from '../upstream/upstream-authority';
-import { Backoff } from './backoff';
-import type { Clock, Timer } from './clock';
+import { Backoff } from '../common/backoff';
+import type { Clock, Timer } from '../common/clock';
 import { IssuedExpiryLedger } from './issued-expiry-ledger';
 import { drawJitter, rotationTime } from './rotation-time';
 import type { TrustBundle } from './x509-svid';

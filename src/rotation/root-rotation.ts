@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { followsOwnRoots, type AnyUpstream } from '../upstream/upstream-authority';
 import type { UpstreamSuccessor } from '../upstream/upstream-successor';
 import type { BundleAckTracker } from './bundle-ack-tracker';
-import type { Clock, Timer } from './clock';
+import type { Clock, Timer } from '../common/clock';
 import type { NodeCa } from './node-ca';
 import { isoTime, summarizeRoot, type RotationPhase, type RotationStatus, type RotationTrigger } from './root-rotation-status';
 

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import { MeshidError } from '../errors';
+import { MeshidError } from '../common/errors';
 import { SpiffeId } from '../identity/spiffe-id';
-import type { RegistrationEntry } from '../workload/entries';
-import type { FederatedBundleSource } from '../workload/federated-bundles';
-import { Backoff } from './backoff';
-import type { Clock, Timer } from './clock';
+import type { RegistrationEntry } from '../entries/entries';
+import type { FederatedBundleSource } from '../identity/federated-bundles';
+import { Backoff } from '../common/backoff';
+import type { Clock, Timer } from '../common/clock';
 import { BACKDATE_MS, type NodeCa } from './node-ca';
 import { drawJitter, rotationTime } from './rotation-time';
 import type { X509Svid } from './x509-svid';

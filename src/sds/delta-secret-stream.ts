@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { LatestValuePusher, type MessageSink, type Rendered } from '../rotation/latest-value-pusher';
+import { LatestValuePusher, type MessageSink, type Rendered } from '../common/latest-value-pusher';
 import type { StoreChange, SvidStore } from '../rotation/svid-store';
-import { isMeshidError } from '../errors';
-import type { RegistrationEntry } from '../workload/entries';
-import { checkDeltaSubscriptions } from '../workload/request-limits';
+import { isMeshidError } from '../common/errors';
+import type { RegistrationEntry } from '../entries/entries';
+import { checkDeltaSubscriptions } from '../serving/request-limits';
 import { SECRET_TYPE_URL, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse } from './messages';
 import { contentVersion, highestBundleVersion, renderSecret, type RenderedSecret } from './render-secrets';
 import { quoteName, resolveSecretName, WILDCARD, type SecretSource } from './secret-names';

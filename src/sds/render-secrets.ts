@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Rendered } from '../rotation/latest-value-pusher';
+import type { Rendered } from '../common/latest-value-pusher';
 import type { SvidStore } from '../rotation/svid-store';
 import type { AnyMessage } from './messages';
 import { tlsCertificateSecret, validationContextSecret, type FederatedTrustDomain } from './secret-encoder';

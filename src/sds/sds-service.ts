@@ -2,8 +2,8 @@ import type { ServerDuplexStream, ServerUnaryCall, sendUnaryData, UntypedService
 import type { Logger } from 'pino';
 import type { BundleAckTracker } from '../rotation/bundle-ack-tracker';
 import type { SvidStore } from '../rotation/svid-store';
-import { toServiceError } from '../workload/grpc-status';
-import type { WorkloadResolver } from '../workload/workload-resolver';
+import { toServiceError } from '../serving/grpc-status';
+import type { WorkloadResolver } from '../attestation/workload-resolver';
 import type { AgentMetrics, StreamApi } from '../telemetry/agent-metrics';
 import type { StreamTracker } from '../telemetry/stream-tracker';
 import { DeltaSecretStream } from './delta-secret-stream';
@@ -12,7 +12,7 @@ import { renderSecrets } from './render-secrets';
 import { SecretStream } from './secret-stream';
 import { resolveSecretNames } from './secret-names';
 import { serveDiscoveryStream } from './serve-stream';
-import { checkSotwNames } from '../workload/request-limits';
+import { checkSotwNames } from '../serving/request-limits';
 import { requireSecretTypeUrl } from './stream-rules';
 import { validatorFormFor } from './validator-choice';
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import protobuf from 'protobufjs';
 import { derToPem } from '../identity/pem';
-import { PROTO_DIR, SECRET_PROTO } from '../proto-files';
+import { PROTO_DIR, SECRET_PROTO } from '../common/proto-files';
 import type { TrustBundle, X509Svid } from '../rotation/x509-svid';
 import { SECRET_TYPE_URL, type AnyMessage } from './messages';
 import type { ValidatorForm } from './validator-choice';

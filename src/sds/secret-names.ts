@@ -1,7 +1,7 @@
-import { MeshidError } from '../errors';
+import { MeshidError } from '../common/errors';
 import { SpiffeId } from '../identity/spiffe-id';
-import type { RegistrationEntry } from '../workload/entries';
-import { federatedIds } from '../workload/federated-bundles';
+import type { RegistrationEntry } from '../entries/entries';
+import { federatedIds } from '../identity/federated-bundles';
 
 /**
  * Which trust bundles a validation context carries and how: `roots` (ROOTCA) is always plain

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { LatestValuePusher, type MessageSink } from '../rotation/latest-value-pusher';
+import { LatestValuePusher, type MessageSink } from '../common/latest-value-pusher';
 import type { StoreChange } from '../rotation/svid-store';
 import type { SvidStore } from '../rotation/svid-store';
-import type { RegistrationEntry } from '../workload/entries';
-import { checkSotwNames } from '../workload/request-limits';
+import type { RegistrationEntry } from '../entries/entries';
+import { checkSotwNames } from '../serving/request-limits';
 import { SECRET_TYPE_URL, type DiscoveryRequest, type DiscoveryResponse } from './messages';
 import { renderSecrets, type RenderedSecrets } from './render-secrets';
 import { requireSecretTypeUrl, sameSource, sourceAffectedBy } from './stream-rules';

@@ -1,12 +1,12 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { BundleAckTracker } from '../rotation/bundle-ack-tracker';
-import type { MessageSink } from '../rotation/latest-value-pusher';
-import { connectorBoundSink } from '../workload/connector-bound-sink';
+import type { MessageSink } from '../common/latest-value-pusher';
+import { connectorBoundSink } from '../attestation/connector-bound-sink';
 import type { StoreChange, SvidStore } from '../rotation/svid-store';
-import { toServiceError } from '../workload/grpc-status';
-import type { RegistrationEntry } from '../workload/entries';
-import type { ResolvedWorkload, WorkloadResolver } from '../workload/workload-resolver';
+import { toServiceError } from '../serving/grpc-status';
+import type { RegistrationEntry } from '../entries/entries';
+import type { ResolvedWorkload, WorkloadResolver } from '../attestation/workload-resolver';
 import type { StreamApi } from '../telemetry/agent-metrics';
 import type { StreamTracker } from '../telemetry/stream-tracker';
 

@@ -1,4 +1,4 @@
-import { MeshidError } from '../errors';
+import { MeshidError } from '../common/errors';
 import type { StoreChange } from '../rotation/svid-store';
 import { SECRET_TYPE_URL } from './messages';
 import { quoteName, type SecretSource } from './secret-names';

@@ -1,5 +1,5 @@
 import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
-import { MeshidError } from '../errors';
+import { MeshidError } from '../common/errors';
 import { keyObjectSigner, type CertificateSigner } from '../identity/signer';
 import type { UpstreamAuthority } from './upstream-authority';
 import { readSigningCertificates, readText, resolveUpstreamChain } from './upstream-certificates';

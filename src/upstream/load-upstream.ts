@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../agent/config/agent-config';
-import { MeshidError } from '../errors';
+import { MeshidError } from '../common/errors';
 import { parseCertificate } from './ca-checks';
 import { loadDiskUpstream } from './disk-upstream';
 import { loadPkcs11Upstream } from './pkcs11-upstream';
@@ -23,7 +23,7 @@ export function loadUpstream(config: AgentConfig, now: Date, logger?: Logger): P
       return loadPkcs11Upstream(config.upstream, now);
     case 'spire':
       // Joining a server also yields entries and a background sync: startAgent calls joinSpireServer.
-      throw new MeshidError('INTERNAL', 'upstream(spire): joined by startAgent (src/upstream/spire/load-spire-upstream.ts), not loaded here');
+      throw new MeshidError('INTERNAL', 'upstream(spire): joined by startAgent (src/spire/load-spire-upstream.ts), not loaded here');
   }
 }
 

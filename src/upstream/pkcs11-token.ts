@@ -1,6 +1,6 @@
 import os from 'node:os';
 import * as pkcs11 from 'pkcs11js';
-import { MeshidError } from '../errors';
+import { MeshidError } from '../common/errors';
 
 /** Where the CA key lives in the HSM. `slot` is the PKCS#11 slot ID; exactly one of it and tokenLabel is set. */
 export interface Pkcs11KeyLocation {

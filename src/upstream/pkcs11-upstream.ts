@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isMeshidError } from '../errors';
+import { isMeshidError } from '../common/errors';
 import { signatureAlgorithmFor, type CertificateSigner } from '../identity/signer';
 import { pkcs11Signer } from './pkcs11-signer';
 import { Pkcs11Key, pkcs11Failure as fail, type Pkcs11KeyLocation } from './pkcs11-token';

@@ -1,9 +1,9 @@
 import { readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { MeshidError } from '../errors';
+import { MeshidError } from '../common/errors';
 import { derToPem, pemToDerList } from '../identity/pem';
 import type { UpstreamSuccessor } from './upstream-successor';
-import { stageFile, writeFileAtomic } from './atomic-file';
+import { stageFile, writeFileAtomic } from '../common/atomic-file';
 import { generateRoot, SELF_SIGNED_CERT_FILE, SELF_SIGNED_KEY_FILE } from './self-signed-upstream';
 
 /**

@@ -1,12 +1,12 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { MeshidError } from '../errors';
+import { MeshidError } from '../common/errors';
 import { createCaCertificate } from '../identity/ca-certificate';
 import { generateKey } from '../identity/key-type';
 import { derToPem, pemToDerList } from '../identity/pem';
 import { keyObjectSigner } from '../identity/signer';
-import { writeFileAtomic } from './atomic-file';
+import { writeFileAtomic } from '../common/atomic-file';
 import { caProblem, parseCertificate } from './ca-checks';
 import type { UpstreamAuthority } from './upstream-authority';
 

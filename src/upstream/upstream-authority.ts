@@ -41,7 +41,7 @@ export interface IssuedIntermediate {
 }
 
 /**
- * An upstream whose key meshid never holds (a SPIRE server, src/upstream/spire/): meshid sends
+ * An upstream whose key meshid never holds (a SPIRE server, src/spire/): meshid sends
  * the node intermediate's public key and gets the signed certificate back. Its roots change on
  * its own schedule (the server's CA rotation), and the node follows them.
  */

@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { MeshidError } from '../errors';
+import type { MeshidError } from '../common/errors';
 import { pemToDerList } from '../identity/pem';
 import { caProblem, isIssuedBy, isSelfSigned, parseCertificate, validityProblem } from './ca-checks';
 

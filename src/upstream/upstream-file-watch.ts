@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { FileContentWatcher } from '../file-content-watcher';
+import { FileContentWatcher } from '../common/file-content-watcher';
 
 /** Operators replace certFile and keyFile one after the other; one look at both is enough. */
 const SETTLE_MS = 250;

@@ -1,5 +1,5 @@
 import type { AgentConfig } from '../agent/config/agent-config';
-import { MeshidError } from '../errors';
+import { MeshidError } from '../common/errors';
 import { loadDiskUpstream } from './disk-upstream';
 import { loadPkcs11Upstream } from './pkcs11-upstream';
 import { prepareSelfSignedSuccessor } from './self-signed-rotation';

@@ -5,7 +5,7 @@ import { ConfigError } from '../../src/agent/config/config-error';
 import { writeFile } from 'node:fs/promises';
 import { loadConfigFile, loadEntriesFile, parseConfig } from '../../src/agent/config/load';
 import { makeTempDir } from '../support/temp-dir';
-import { isMeshidError } from '../../src/errors';
+import { isMeshidError } from '../../src/common/errors';
 
 const FIXTURES = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'config');
 const fixture = (name: string): string => path.join(FIXTURES, name);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { PROTO_DIR } from '../../src/proto-files';
+import { PROTO_DIR } from '../../src/common/proto-files';
 import { copyParts, dockerignoreExcludes, dockerignorePatterns, execForm, healthcheckCommand, parseDockerfile } from './support/dockerfile';
 import { REPO, repoFile } from './support/repo-files';
 
@@ -67,7 +67,7 @@ test('ENTRYPOINT runs the package bin "meshid": meshid run --config /etc/meshid/
 test('the native addon and the protos land where the compiled code loads them from', () => {
   const workdir = runtimeWorkdir();
   const copies = runtimeCopies();
-  // src/workload/peer-credentials.ts loads build/Release/peer_credentials.node from the package root.
+  // src/attestation/peer-credentials.ts loads build/Release/peer_credentials.node from the package root.
   const addon = path.posix.join(workdir, 'build', 'Release', 'peer_credentials.node');
   assert.ok(existsSync(path.join(REPO, 'build', 'Release', 'peer_credentials.node')), 'the addon is not built where the code loads it');
   assert.ok(copies.includes(addon), `${addon} is not copied`);

@@ -3,7 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { PROTO_DIR } from '../../src/proto-files';
+import { PROTO_DIR } from '../../src/common/proto-files';
 import { MESHID_MAIN } from '../support/meshid-cli';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { assertReadableBy, clientDependencies, fetchAs, NOT_ROOT } from '../support/workload-process';

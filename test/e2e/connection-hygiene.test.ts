@@ -11,7 +11,7 @@ import { CLIENT_PREFACE, CONNECTION_ERRORS } from '../support/http2-frames';
 import { removeTempDirs } from '../support/temp-dir';
 import { until } from '../support/until';
 import { assertReadableBy, clientDependencies, fetchAs, NOT_ROOT } from '../support/workload-process';
-import { PROBE_INTERVAL_MS, PROBE_TIMEOUT_MS } from '../../src/workload/session-guard';
+import { PROBE_INTERVAL_MS, PROBE_TIMEOUT_MS } from '../../src/serving/session-guard';
 
 /** The agent runs in this process, so its fds are this process's fds. */
 const openFds = (): number => readdirSync('/proc/self/fd').length;

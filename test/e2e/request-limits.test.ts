@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { REQUEST_LIMITS } from '../../src/workload/request-limits';
+import { REQUEST_LIMITS } from '../../src/serving/request-limits';
 import { startTestAgent, type Harness } from '../support/agent-harness';
 import { sdsClient, type SdsClient } from '../support/envoy-protos';
 import { removeTempDirs } from '../support/temp-dir';

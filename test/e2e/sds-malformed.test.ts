@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { REQUEST_LIMITS } from '../../src/workload/request-limits';
+import { REQUEST_LIMITS } from '../../src/serving/request-limits';
 import { startTestAgent, type Harness } from '../support/agent-harness';
 import { sdsClient, type DiscoveryResponse, type SdsClient } from '../support/envoy-protos';
 import { removeTempDirs } from '../support/temp-dir';
@@ -58,7 +58,7 @@ test('a request over the server\'s 4 MiB receive limit ends that call with RESOU
   assert.equal((await fetchError({ type_url: SECRET_TYPE_URL, resource_names: [hugeName] })).code, grpc.status.RESOURCE_EXHAUSTED);
   await bystanderStillServed();
 
-  // Just under the limit is read, and refused by the name-length cap (src/workload/request-limits.ts).
+  // Just under the limit is read, and refused by the name-length cap (src/serving/request-limits.ts).
   const nearLimit = janitor.delta(client);
   nearLimit.stream.write(deltaRequest({ subscribe: ['n'.repeat(SERVER_RECEIVE_LIMIT - 1024)] }));
   assert.equal((await nearLimit.reader.failure()).code, grpc.status.INVALID_ARGUMENT);

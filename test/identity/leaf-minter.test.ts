@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
 import { test } from 'node:test';
 import * as x509 from '@peculiar/x509';
-import { isMeshidError } from '../../src/errors';
+import { isMeshidError } from '../../src/common/errors';
 import { generateKey } from '../../src/identity/key-type';
 import { LeafMinter, type LeafRequest } from '../../src/identity/leaf-minter';
 import { keyObjectSigner } from '../../src/identity/signer';

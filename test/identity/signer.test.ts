@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { test } from 'node:test';
-import { isMeshidError } from '../../src/errors';
+import { isMeshidError } from '../../src/common/errors';
 import { generateKey, KEY_TYPES, type KeyType } from '../../src/identity/key-type';
 import { keyObjectSigner } from '../../src/identity/signer';
 

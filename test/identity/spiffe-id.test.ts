@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isMeshidError } from '../../src/errors';
+import { isMeshidError } from '../../src/common/errors';
 import { SpiffeId, validateTrustDomain } from '../../src/identity/spiffe-id';
 
 test('valid SPIFFE IDs parse into trust domain and path', () => {

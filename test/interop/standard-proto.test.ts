@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import protobuf from 'protobufjs';
-import { PROTO_DIR, WORKLOAD_API_PROTO } from '../../src/proto-files';
+import { PROTO_DIR, WORKLOAD_API_PROTO } from '../../src/common/proto-files';
 import { assertStandardProtoInstalled, STANDARD_PROTO } from './support/standard-client';
 
 /** What decides the wire format of a field: its number, type and cardinality (name kept for readability). */

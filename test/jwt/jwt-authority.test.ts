@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import pino from 'pino';
-import { isMeshidError } from '../../src/errors';
+import { isMeshidError } from '../../src/common/errors';
 import { loadJose, type JWK } from '../../src/jwt/jose';
 import { JWT_ALGORITHMS, generateJwtKeyPair, type JwtAlgorithm, type JwtKeyPair } from '../../src/jwt/jwt-algorithm';
 import { JwtAuthority } from '../../src/jwt/jwt-authority';

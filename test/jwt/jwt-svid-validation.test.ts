@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { before, test } from 'node:test';
-import { isMeshidError } from '../../src/errors';
+import { isMeshidError } from '../../src/common/errors';
 import { loadJose, type Jose, type JWTPayload } from '../../src/jwt/jose';
 import { bundleKey, type JwtBundle } from '../../src/jwt/jwt-bundle';
 import { validateJwtSvid } from '../../src/jwt/jwt-svid-validation';

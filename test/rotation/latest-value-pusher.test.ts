@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { LatestValuePusher } from '../../src/rotation/latest-value-pusher';
+import { LatestValuePusher } from '../../src/common/latest-value-pusher';
 import { settle } from '../support/fake-clock';
 
 /** An object-mode stream whose consumer only reads when told to. */

@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { after, before, test } from 'node:test';
 import pino from 'pino';
 import { parseConfig } from '../../src/agent/config/load';
-import { isMeshidError } from '../../src/errors';
+import { isMeshidError } from '../../src/common/errors';
 import { NodeCa } from '../../src/rotation/node-ca';
 import { SvidStore } from '../../src/rotation/svid-store';
 import { DeltaSecretStream } from '../../src/sds/delta-secret-stream';

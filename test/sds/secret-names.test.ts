@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isMeshidError } from '../../src/errors';
+import { isMeshidError } from '../../src/common/errors';
 import { resolveSecretName, resolveSecretNames } from '../../src/sds/secret-names';
 
 const web = { spiffeId: 'spiffe://example.org/web', selectors: ['unix:uid:1000'], dnsNames: [] };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { k8sPsatAttestor } from '../../src/upstream/spire/k8s-psat-attestor';
+import { k8sPsatAttestor } from '../../src/spire/k8s-psat-attestor';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 
 after(removeTempDirs);

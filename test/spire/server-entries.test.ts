@@ -4,11 +4,11 @@ import { test } from 'node:test';
 import { Pkcs10CertificateRequest } from '@peculiar/x509';
 import { generateKey } from '../../src/identity/key-type';
 import { keyObjectSigner } from '../../src/identity/signer';
-import { certificateRequest } from '../../src/upstream/spire/certificate-request';
-import { workloadRules } from '../../src/upstream/spire/server-entries';
-import type { EntryMessage } from '../../src/upstream/spire/spire-api';
-import { StaticEntrySource } from '../../src/workload/entries';
-import { MergedEntrySource } from '../../src/workload/merged-entries';
+import { certificateRequest } from '../../src/spire/certificate-request';
+import { workloadRules } from '../../src/spire/server-entries';
+import type { EntryMessage } from '../../src/spire/spire-api';
+import { StaticEntrySource } from '../../src/entries/entries';
+import { MergedEntrySource } from '../../src/entries/merged-entries';
 
 const entry = (overrides: Partial<EntryMessage>): EntryMessage => ({
   id: 'e1',

@@ -2,7 +2,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { startAgent, type AgentDependencies, type RunningAgent } from '../../src/agent/agent';
 import { parseConfig } from '../../src/agent/config/load';
-import type { Clock } from '../../src/rotation/clock';
+import type { Clock } from '../../src/common/clock';
 import { makeTempDir } from './temp-dir';
 
 export interface Harness {

@@ -1,5 +1,5 @@
-import type { AttestationSubject } from '../../src/workload/attestors/workload-attestor';
-import { readConnectorSnapshot } from '../../src/workload/connector-snapshot';
+import type { AttestationSubject } from '../../src/attestation/attestors/workload-attestor';
+import { readConnectorSnapshot } from '../../src/attestation/connector-snapshot';
 
 /**
  * A live process as the socket listener would record it had it connected now: its effective ids,

@@ -2,17 +2,17 @@ import path from 'node:path';
 import pino from 'pino';
 import { createGrpcServer } from '../../src/agent/grpc-server';
 import { JwtAuthority } from '../../src/jwt/jwt-authority';
-import { systemClock } from '../../src/rotation/clock';
+import { systemClock } from '../../src/common/clock';
 import { NodeCa } from '../../src/rotation/node-ca';
 import { SvidStore } from '../../src/rotation/svid-store';
 import { sdsService } from '../../src/sds/sds-service';
 import { loadSelfSignedUpstream } from '../../src/upstream/self-signed-upstream';
-import type { WorkloadAttestor } from '../../src/workload/attestors/workload-attestor';
-import { StaticEntrySource, type RegistrationEntry } from '../../src/workload/entries';
-import { PeerRegistry } from '../../src/workload/peer-identity';
-import { SocketListener } from '../../src/workload/socket-listener';
-import { workloadApiService } from '../../src/workload/workload-api/workload-api-service';
-import { WorkloadResolver } from '../../src/workload/workload-resolver';
+import type { WorkloadAttestor } from '../../src/attestation/attestors/workload-attestor';
+import { StaticEntrySource, type RegistrationEntry } from '../../src/entries/entries';
+import { PeerRegistry } from '../../src/attestation/peer-identity';
+import { SocketListener } from '../../src/serving/socket-listener';
+import { workloadApiService } from '../../src/workload-api/workload-api-service';
+import { WorkloadResolver } from '../../src/attestation/workload-resolver';
 import { makeTempDir } from './temp-dir';
 
 export interface AttestingServer {

@@ -1,4 +1,4 @@
-import type { Clock, Timer } from '../../src/rotation/clock';
+import type { Clock, Timer } from '../../src/common/clock';
 
 interface Pending {
   dueAt: number;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { writeFileAtomic } from '../../src/upstream/atomic-file';
+import { writeFileAtomic } from '../../src/common/atomic-file';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 
 after(removeTempDirs);

@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseConfig } from '../../src/agent/config/load';
-import { isMeshidError } from '../../src/errors';
+import { isMeshidError } from '../../src/common/errors';
 import { loadUpstream } from '../../src/upstream/load-upstream';
 import type { UpstreamAuthority } from '../../src/upstream/upstream-authority';
 import { openssl } from '../support/openssl';

@@ -6,7 +6,7 @@ import { after, afterEach, describe, test } from 'node:test';
 import pino from 'pino';
 import * as pkcs11 from 'pkcs11js';
 import { parseConfig } from '../../src/agent/config/load';
-import { isMeshidError } from '../../src/errors';
+import { isMeshidError } from '../../src/common/errors';
 import { NodeCa, type SigningAuthority } from '../../src/rotation/node-ca';
 import { loadUpstream } from '../../src/upstream/load-upstream';
 import type { UpstreamAuthority } from '../../src/upstream/upstream-authority';

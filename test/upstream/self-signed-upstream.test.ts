@@ -4,7 +4,7 @@ import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { parseConfig } from '../../src/agent/config/load';
-import { isMeshidError } from '../../src/errors';
+import { isMeshidError } from '../../src/common/errors';
 import { loadUpstream } from '../../src/upstream/load-upstream';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { assertSignsVerifiableIntermediate } from './chain-check';

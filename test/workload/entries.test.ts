@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { matchingEntries, type RegistrationEntry } from '../../src/workload/entries';
-import { SpiffeIdTemplate } from '../../src/workload/spiffe-id-template';
+import { matchingEntries, type RegistrationEntry } from '../../src/entries/entries';
+import { SpiffeIdTemplate } from '../../src/entries/spiffe-id-template';
 
 const entry = (spiffeId: string, selectors: string[]): RegistrationEntry => ({ spiffeId, selectors, dnsNames: [] });
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_DIR, WORKLOAD_API_PROTO } from '../../src/proto-files';
-import { fromStruct, toStruct } from '../../src/workload/workload-api/protobuf-struct';
+import { PROTO_DIR, WORKLOAD_API_PROTO } from '../../src/common/proto-files';
+import { fromStruct, toStruct } from '../../src/workload-api/protobuf-struct';
 
 // Through real protobuf encoding, with the options the server and the CLI load the proto with.
 const definition = protoLoader.loadSync(WORKLOAD_API_PROTO, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: [PROTO_DIR] });

@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import pino from 'pino';
-import { PeerRegistry, type PeerIdentity } from '../../src/workload/peer-identity';
-import { SocketListener } from '../../src/workload/socket-listener';
+import { PeerRegistry, type PeerIdentity } from '../../src/attestation/peer-identity';
+import { SocketListener } from '../../src/serving/socket-listener';
 
 const logger = pino({ level: 'silent' });
 const listeners: SocketListener[] = [];

@@ -4,7 +4,7 @@ import { copyFile, realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, describe, test } from 'node:test';
-import { UnixAttestor } from '../../src/workload/attestors/unix-attestor';
+import { UnixAttestor } from '../../src/attestation/attestors/unix-attestor';
 import { capturedLogger } from '../support/captured-logger';
 import { spawnAs, stopSpawned } from '../support/spawned-process';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';

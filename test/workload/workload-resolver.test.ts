@@ -3,11 +3,11 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import pino from 'pino';
-import { isMeshidError } from '../../src/errors';
-import type { WorkloadAttestor } from '../../src/workload/attestors/workload-attestor';
-import { StaticEntrySource } from '../../src/workload/entries';
-import { PeerRegistry } from '../../src/workload/peer-identity';
-import { WorkloadResolver } from '../../src/workload/workload-resolver';
+import { isMeshidError } from '../../src/common/errors';
+import type { WorkloadAttestor } from '../../src/attestation/attestors/workload-attestor';
+import { StaticEntrySource } from '../../src/entries/entries';
+import { PeerRegistry } from '../../src/attestation/peer-identity';
+import { WorkloadResolver } from '../../src/attestation/workload-resolver';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 
 after(removeTempDirs);

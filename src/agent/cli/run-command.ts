@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { isMeshidError } from '../../errors';
+import { isMeshidError } from '../../common/errors';
 import { startAgent } from '../agent';
 import { embeddedDefaults } from '../config/defaults';
 import { loadConfigFile } from '../config/load';
-import { FileContentWatcher } from '../../file-content-watcher';
+import { FileContentWatcher } from '../../common/file-content-watcher';
 import { createLogger } from '../logger';
 import { EXIT_USAGE, parseOptions, type Command } from './command';
 

@@ -1,7 +1,7 @@
 import type { KeyType } from '../../identity/key-type';
 import type { JwtAlgorithm } from '../../jwt/jwt-algorithm';
-import type { ConnectionLimits } from '../../workload/connection-limits';
-import type { EntryRule } from '../../workload/entries';
+import type { ConnectionLimits } from '../../serving/connection-limits';
+import type { EntryRule } from '../../entries/entries';
 
 /** A configured registration entry is the rule the resolver matches (exactly one of spiffeId and spiffeIdTemplate is set). */
 export type EntryConfig = EntryRule;
@@ -13,7 +13,7 @@ export type UpstreamConfig =
   | SpireUpstreamConfig;
 
 /**
- * meshid joins a SPIRE server as its node agent (src/upstream/spire/). The keys are pinned by
+ * meshid joins a SPIRE server as its node agent (src/spire/). The keys are pinned by
  * issue 11: serverAddress, bootstrapBundleFile, joinTokenFile, mode.
  */
 export interface SpireUpstreamConfig {

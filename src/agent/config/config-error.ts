@@ -1,4 +1,4 @@
-import { MeshidError } from '../../errors';
+import { MeshidError } from '../../common/errors';
 
 /** Every problem found in a configuration, one line each; the CLI prints them and exits 2. */
 export class ConfigError extends MeshidError {

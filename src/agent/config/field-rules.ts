@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
-import { isMeshidError } from '../../errors';
+import { isMeshidError } from '../../common/errors';
 import { SpiffeId } from '../../identity/spiffe-id';
-import { SpiffeIdTemplate } from '../../workload/spiffe-id-template';
+import { SpiffeIdTemplate } from '../../entries/spiffe-id-template';
 
 /**
  * Single-field rules the schema applies. Each returns the reason a value is wrong, or undefined.

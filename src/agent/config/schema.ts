@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { KEY_TYPES } from '../../identity/key-type';
-import { DEFAULT_PSAT_TOKEN_FILE } from '../../upstream/spire/k8s-psat-attestor';
+import { DEFAULT_PSAT_TOKEN_FILE } from '../../spire/k8s-psat-attestor';
 import { validateTrustDomain } from '../../identity/spiffe-id';
 import { JWT_ALGORITHMS } from '../../jwt/jwt-algorithm';
 import { formatDuration, parseDuration } from './duration';

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { startAgent } from '../../../src/agent/agent';
 import { parseConfig } from '../../../src/agent/config/load';
-import type { Clock } from '../../../src/rotation/clock';
+import type { Clock } from '../../../src/common/clock';
 import type { Harness } from '../../support/agent-harness';
 import { makeTempDir } from '../../support/temp-dir';
 

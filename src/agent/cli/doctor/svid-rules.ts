@@ -1,4 +1,4 @@
-import { isMeshidError } from '../../../errors';
+import { isMeshidError } from '../../../common/errors';
 import { SpiffeId } from '../../../identity/spiffe-id';
 import { describe, type ExaminedCertificate } from './examined-certificate';
 import type { Finding } from './finding';
