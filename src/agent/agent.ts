@@ -10,12 +10,13 @@ import { SvidStore } from '../rotation/svid-store';
 import { sdsService } from '../sds/sds-service';
 import { AgentMetrics } from '../telemetry/agent-metrics';
 import { StreamTracker } from '../telemetry/stream-tracker';
-import { dataDirMode, loadUpstream } from '../upstream/load-upstream';
 import { joinSpireServer } from '../spire/load-spire-upstream';
 import { followsOwnRoots, type AnyUpstream } from '../upstream/upstream-authority';
 import { removeRetiredRoot } from '../upstream/self-signed-rotation';
-import { UpstreamFileWatch, upstreamFiles } from '../upstream/upstream-file-watch';
-import { prepareSuccessor } from '../upstream/upstream-successor';
+import { UpstreamFileWatch } from '../upstream/upstream-file-watch';
+import { prepareSuccessor, upstreamFiles } from '../upstream/upstream-types';
+import { loadConfiguredUpstream, localUpstreamOf, upstreamContext } from './configured-upstream';
+import { dataDirMode } from './data-dir-mode';
 import { StaticEntrySource, type EntrySource } from '../entries/entries';
 import { MergedEntrySource } from '../entries/merged-entries';
 import { PeerRegistry } from '../attestation/peer-identity';
@@ -92,7 +93,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
     const spire = config.upstream.type === 'spire' ? await joinSpireServer({ config: config.upstream, trustDomain: config.trustDomain, dataDir: config.dataDir, dataDirMode: dataDirMode(config), leafKeyType: config.svid.keyType, clock, logger, random: deps.random, onSyncFailure: () => metrics.spireSyncFailures.inc() }) : undefined;
     if (spire) cleanups.push(() => spire.upstream.close?.());
     const entries: EntrySource = spire ? new MergedEntrySource([localEntries, spire.entries]) : localEntries;
-    const upstream: AnyUpstream = spire ? spire.upstream : await loadUpstream(config, new Date(clock.now()), logger);
+    const upstream: AnyUpstream = spire ? spire.upstream : await loadConfiguredUpstream(config, new Date(clock.now()), logger);
     const ca = new NodeCa({
       upstream,
       trustDomain: config.trustDomain,
@@ -117,14 +118,20 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       clock,
       logger,
       propagationDelayMs: config.ca.rotationPropagationDelayMs,
-      prepare: (trigger) => prepareSuccessor(config, new Date(clock.now()), trigger === 'files-changed' ? trigger : 'admin'),
+      prepare: (trigger) => {
+        const local = localUpstreamOf(config);
+        // spire-server rotates its own CA make-before-break; the node follows its bundle (above).
+        if (!local) return Promise.reject(new MeshidError('UPSTREAM', 'upstream(spire): the SPIRE server rotates its CA itself (spire-server localauthority x509 prepare/activate); meshid follows its bundle'));
+        return prepareSuccessor(local, upstreamContext(config, logger), new Date(clock.now()), trigger === 'files-changed' ? trigger : 'admin');
+      },
       onPhase: (phase) => metrics.setRotationPhase(phase),
       onCompleted: () => metrics.rootRotations.inc(),
     });
     cleanups.push(() => rotation.stop());
     // Leaves under a root retired before a restart were minted before it, so within one SVID TTL.
     if (upstream.retiredRootsDer?.length) rotation.resumeDrop(upstream.retiredRootsDer, clock.now() + config.svid.ttlMs, () => removeRetiredRoot(config.dataDir));
-    const watchedFiles = upstreamFiles(config.upstream);
+    const localUpstream = localUpstreamOf(config);
+    const watchedFiles = localUpstream ? upstreamFiles(localUpstream) : [];
     if (watchedFiles.length > 0) {
       const watch = new UpstreamFileWatch(watchedFiles, () => void rotation.request('files-changed'), logger);
       await watch.start();
@@ -154,8 +161,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       onConnectorRefused: (refusal) => metrics.attestations.inc({ attestor: 'connector', result: refusal }),
     });
     const { server, injector } = createGrpcServer({
-      workloadApi: workloadApiService({ resolver, store, jwt, logger, streams, metrics }),
-      sds: sdsService({ resolver, store, trustDomain: config.trustDomain, logger, streams, metrics, acks }),
+      workloadApi: workloadApiService({ resolver, store, jwt, logger, observer: streams }),
+      sds: sdsService({ resolver, store, trustDomain: config.trustDomain, logger, observer: streams, acks }),
     });
     cleanups.push(() => server.forceShutdown());
 
@@ -250,6 +257,7 @@ async function openEntries(config: AgentConfig, logger: Logger, metrics: AgentMe
 /** grpc-js tryShutdown waits for every call; past the grace period the rest are cut. */
 function shutdownWithin(server: { tryShutdown(callback: (error?: Error) => void): void; forceShutdown(): void }, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
+    // Real time, not Clock: it bounds a real grpc-js shutdown at the process edge.
     const timer = setTimeout(() => {
       server.forceShutdown();
       resolve();

@@ -2,6 +2,7 @@ import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:cry
 import { MeshidError } from '../common/errors';
 import { keyObjectSigner, type CertificateSigner } from '../identity/signer';
 import type { UpstreamAuthority } from './upstream-authority';
+import type { UpstreamType } from './upstream-type';
 import { readSigningCertificates, readText, resolveUpstreamChain } from './upstream-certificates';
 
 export interface DiskUpstreamConfig {
@@ -10,6 +11,13 @@ export interface DiskUpstreamConfig {
   readonly keyPassphraseFile?: string;
   readonly bundleFile?: string;
 }
+
+/** Reloaded with every start-time check when an operator replaces its files. */
+export const diskUpstreamType: UpstreamType<DiskUpstreamConfig> = {
+  load: (config, _context, now) => loadDiskUpstream(config, now),
+  prepareSuccessor: async (config, _context, now) => ({ upstream: await loadDiskUpstream(config, now) }),
+  watchedFiles: (config) => [config.certFile, config.keyFile, config.bundleFile, config.keyPassphraseFile].filter((file): file is string => file !== undefined),
+};
 
 const fail = (reason: string): MeshidError => new MeshidError('UPSTREAM', `upstream(disk): ${reason}`);
 

@@ -4,9 +4,17 @@ import { signatureAlgorithmFor, type CertificateSigner } from '../identity/signe
 import { pkcs11Signer } from './pkcs11-signer';
 import { Pkcs11Key, pkcs11Failure as fail, type Pkcs11KeyLocation } from './pkcs11-token';
 import type { UpstreamAuthority } from './upstream-authority';
+import type { UpstreamType } from './upstream-type';
 import { readSigningCertificates, readText, resolveUpstreamChain, type CertificateFiles } from './upstream-certificates';
 
 export interface Pkcs11UpstreamConfig extends Pkcs11KeyLocation, CertificateFiles {}
+
+/** On rotation certFile is read again and the key under the same label opened again (the operator may have replaced it in the HSM). */
+export const pkcs11UpstreamType: UpstreamType<Pkcs11UpstreamConfig> = {
+  load: (config, _context, now) => loadPkcs11Upstream(config, now),
+  prepareSuccessor: async (config, _context, now) => ({ upstream: await loadPkcs11Upstream(config, now) }),
+  watchedFiles: (config) => [config.certFile, config.bundleFile].filter((file): file is string => file !== undefined),
+};
 
 /**
  * A CA whose private key lives in an HSM and never leaves it: meshid reaches it through the

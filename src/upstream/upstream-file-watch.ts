@@ -17,6 +17,7 @@ export class UpstreamFileWatch {
   constructor(files: readonly string[], onChange: () => void, logger: Logger) {
     const changed = (): void => {
       clearTimeout(this.settle);
+      // Real time, not Clock: it lets an operator's real file writes settle (no decision depends on it).
       this.settle = setTimeout(() => {
         if (!this.stopped) onChange();
       }, SETTLE_MS);
@@ -34,10 +35,4 @@ export class UpstreamFileWatch {
     clearTimeout(this.settle);
     await Promise.all(this.watchers.map((watcher) => watcher.stop()));
   }
-}
-
-/** The files whose content defines a disk or PKCS#11 upstream (the self-signed one has none to watch). */
-export function upstreamFiles(upstream: { readonly type: string; readonly certFile?: string; readonly keyFile?: string; readonly bundleFile?: string; readonly keyPassphraseFile?: string }): string[] {
-  if (upstream.type === 'self-signed' || upstream.type === 'spire') return [];
-  return [upstream.certFile, upstream.keyFile, upstream.bundleFile, upstream.keyPassphraseFile].filter((file): file is string => file !== undefined);
 }

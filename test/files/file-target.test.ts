@@ -8,7 +8,7 @@ import { parseConfig } from '../../src/agent/config/load';
 import { FileTarget } from '../../src/files/file-target';
 import { NodeCa } from '../../src/rotation/node-ca';
 import { SvidStore } from '../../src/rotation/svid-store';
-import { loadUpstream } from '../../src/upstream/load-upstream';
+import { loadConfiguredUpstream } from '../../src/agent/configured-upstream';
 import { FakeClock } from '../support/fake-clock';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 
@@ -28,7 +28,7 @@ async function setup(clock: FakeClock) {
     },
     { baseDir: dir },
   );
-  const ca = new NodeCa({ upstream: await loadUpstream(config, new Date(clock.now())), trustDomain: 'example.org', caTtlMs: config.ca.ttlMs, leafKeyType: 'ec-p256', clock, logger, random: () => 0.5 });
+  const ca = new NodeCa({ upstream: await loadConfiguredUpstream(config, new Date(clock.now())), trustDomain: 'example.org', caTtlMs: config.ca.ttlMs, leafKeyType: 'ec-p256', clock, logger, random: () => 0.5 });
   await ca.start();
   const store = new SvidStore({ ca, svidTtlMs: config.svid.ttlMs, clock, logger, random: () => 0.5 });
   const target = config.files[0];

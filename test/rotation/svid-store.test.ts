@@ -5,7 +5,7 @@ import pino from 'pino';
 import { parseConfig } from '../../src/agent/config/load';
 import { NodeCa } from '../../src/rotation/node-ca';
 import { SvidStore, type StoreChange } from '../../src/rotation/svid-store';
-import { loadUpstream } from '../../src/upstream/load-upstream';
+import { loadConfiguredUpstream } from '../../src/agent/configured-upstream';
 import type { UpstreamAuthority } from '../../src/upstream/upstream-authority';
 import { FakeClock } from '../support/fake-clock';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
@@ -19,7 +19,7 @@ const entry = { spiffeId: 'spiffe://example.org/web', selectors: ['unix:uid:1000
 async function setup(clock: FakeClock, svidTtl = '1h'): Promise<{ store: SvidStore; ca: NodeCa; upstreamDown: (down: boolean) => void }> {
   const dir = await makeTempDir('meshid-store-');
   const config = parseConfig({ trustDomain: 'example.org', dataDir: path.join(dir, 'data'), socketPath: path.join(dir, 'a.sock'), svid: { ttl: svidTtl }, ca: { ttl: '3h' } }, { baseDir: dir });
-  const real = await loadUpstream(config, new Date(clock.now()));
+  const real = await loadConfiguredUpstream(config, new Date(clock.now()));
   let down = false;
   const upstream: UpstreamAuthority = { ...real, signer: { ...real.signer, sign: (tbs) => (down ? Promise.reject(new Error('upstream unreachable')) : real.signer.sign(tbs)) } };
   const ca = new NodeCa({ upstream, trustDomain: 'example.org', caTtlMs: config.ca.ttlMs, leafKeyType: 'ec-p256', clock, logger, random: () => 0.5 });

@@ -10,7 +10,7 @@ import { SvidStore } from '../../src/rotation/svid-store';
 import { DeltaSecretStream } from '../../src/sds/delta-secret-stream';
 import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse, DiscoveryResponse } from '../../src/sds/messages';
 import { SecretStream } from '../../src/sds/secret-stream';
-import { loadUpstream } from '../../src/upstream/load-upstream';
+import { loadConfiguredUpstream } from '../../src/agent/configured-upstream';
 import { FakeClock, settle } from '../support/fake-clock';
 import { pemBlocks, uriSan } from '../support/pem';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
@@ -28,7 +28,7 @@ let ca: NodeCa;
 before(async () => {
   const dir = await makeTempDir('meshid-sds-');
   const config = parseConfig({ trustDomain: 'example.org', dataDir: path.join(dir, 'data'), socketPath: path.join(dir, 'a.sock') }, { baseDir: dir });
-  ca = new NodeCa({ upstream: await loadUpstream(config, new Date(clock.now())), trustDomain: 'example.org', caTtlMs: config.ca.ttlMs, leafKeyType: 'ec-p256', clock, logger });
+  ca = new NodeCa({ upstream: await loadConfiguredUpstream(config, new Date(clock.now())), trustDomain: 'example.org', caTtlMs: config.ca.ttlMs, leafKeyType: 'ec-p256', clock, logger });
   await ca.start();
   store = new SvidStore({ ca, svidTtlMs: config.svid.ttlMs, clock, logger });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseConfig } from '../../src/agent/config/load';
 import { isMeshidError } from '../../src/common/errors';
-import { loadUpstream } from '../../src/upstream/load-upstream';
+import { loadConfiguredUpstream } from '../../src/agent/configured-upstream';
 import type { UpstreamAuthority } from '../../src/upstream/upstream-authority';
 import { openssl } from '../support/openssl';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
@@ -55,7 +55,7 @@ after(removeTempDirs);
 
 function load(upstream: Record<string, string>, now = new Date()): Promise<UpstreamAuthority> {
   const config = parseConfig({ trustDomain: 'example.org', dataDir: 'data', socketPath: 'agent.sock', upstream: { type: 'disk', ...upstream } }, { baseDir: dir });
-  return loadUpstream(config, now);
+  return loadConfiguredUpstream(config, now);
 }
 
 /** Loading must fail with MeshidError('UPSTREAM', 'upstream(disk): …') matching `pattern`, without secrets. */

@@ -8,7 +8,7 @@ import * as pkcs11 from 'pkcs11js';
 import { parseConfig } from '../../src/agent/config/load';
 import { isMeshidError } from '../../src/common/errors';
 import { NodeCa, type SigningAuthority } from '../../src/rotation/node-ca';
-import { loadUpstream } from '../../src/upstream/load-upstream';
+import { loadConfiguredUpstream } from '../../src/agent/configured-upstream';
 import type { UpstreamAuthority } from '../../src/upstream/upstream-authority';
 import { startTestAgent, type Harness } from '../support/agent-harness';
 import { FakeClock } from '../support/fake-clock';
@@ -57,7 +57,7 @@ function configFor(fixture: Fixture, upstream: Record<string, unknown> = {}) {
 }
 
 async function load(fixture: Fixture, upstream: Record<string, unknown> = {}): Promise<UpstreamAuthority> {
-  const loaded = await loadUpstream(configFor(fixture, upstream), new Date());
+  const loaded = await loadConfiguredUpstream(configFor(fixture, upstream), new Date());
   cleanups.push(async () => loaded.close?.());
   return loaded;
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { parseConfig } from '../../src/agent/config/load';
 import { isMeshidError } from '../../src/common/errors';
-import { loadUpstream } from '../../src/upstream/load-upstream';
+import { loadConfiguredUpstream } from '../../src/agent/configured-upstream';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { assertSignsVerifiableIntermediate } from './chain-check';
 
@@ -31,7 +31,7 @@ async function assertFails(promise: Promise<unknown>, pattern: RegExp): Promise<
 test('the root is created once (key 0600 in a 0700 dataDir) and reused on later starts', async () => {
   const dir = await makeTempDir('meshid-self-signed-');
   const config = configFor(dir);
-  const first = await loadUpstream(config, new Date());
+  const first = await loadConfiguredUpstream(config, new Date());
   assert.equal(first.name, 'self-signed');
   assert.deepEqual(first.rootsDer, [first.signingCertificateDer]);
   assert.deepEqual(first.upstreamIntermediatesDer, []);
@@ -51,7 +51,7 @@ test('the root is created once (key 0600 in a 0700 dataDir) and reused on later 
   assert.ok(Math.abs(lifetime - 10 * YEAR_MS) < 5 * 60_000, `10-year validity, got ${lifetime} ms`);
   assert.equal(new X509Certificate(root.raw).publicKey.asymmetricKeyDetails?.namedCurve, 'prime256v1');
 
-  const second = await loadUpstream(config, new Date());
+  const second = await loadConfiguredUpstream(config, new Date());
   assert.deepEqual(second.signingCertificateDer, first.signingCertificateDer, 'same certificate bytes on the second start');
   assert.deepEqual(second.signer.publicKeySpkiDer, first.signer.publicKeySpkiDer);
   await assertSignsVerifiableIntermediate(second, dir);
@@ -59,25 +59,25 @@ test('the root is created once (key 0600 in a 0700 dataDir) and reused on later 
 
 test('when the socket lives inside dataDir (the embedded defaults), dataDir is 0711 so other users can reach it', async () => {
   const dir = await makeTempDir('meshid-self-signed-');
-  await loadUpstream(configFor(dir, { dataDir: '.meshid', socketPath: '.meshid/agent.sock' }), new Date());
+  await loadConfiguredUpstream(configFor(dir, { dataDir: '.meshid', socketPath: '.meshid/agent.sock' }), new Date());
   assert.equal(await mode(path.join(dir, '.meshid')), 0o711);
   assert.equal(await mode(path.join(dir, '.meshid', 'upstream-ca.key')), 0o600);
 });
 
 test('a stored root of another trust domain, or an expired one, is an error rather than being replaced', async () => {
   const dir = await makeTempDir('meshid-self-signed-');
-  const created = await loadUpstream(configFor(dir), new Date());
-  await assertFails(loadUpstream(configFor(dir, { trustDomain: 'example.com' }), new Date()), /upstream-ca\.pem is the root of another trust domain \(spiffe:\/\/example\.org\), not example\.com; move .* away/);
+  const created = await loadConfiguredUpstream(configFor(dir), new Date());
+  await assertFails(loadConfiguredUpstream(configFor(dir, { trustDomain: 'example.com' }), new Date()), /upstream-ca\.pem is the root of another trust domain \(spiffe:\/\/example\.org\), not example\.com; move .* away/);
   // Nor is a trust domain that merely starts with the stored one accepted.
-  await assertFails(loadUpstream(configFor(dir, { trustDomain: 'example.org.evil' }), new Date()), /another trust domain/);
-  await assertFails(loadUpstream(configFor(dir), new Date(Date.now() + 11 * YEAR_MS)), /upstream-ca\.pem expired on .*; move .* away to create a new root/);
+  await assertFails(loadConfiguredUpstream(configFor(dir, { trustDomain: 'example.org.evil' }), new Date()), /another trust domain/);
+  await assertFails(loadConfiguredUpstream(configFor(dir), new Date(Date.now() + 11 * YEAR_MS)), /upstream-ca\.pem expired on .*; move .* away to create a new root/);
   // Nothing was replaced.
-  assert.deepEqual((await loadUpstream(configFor(dir), new Date())).signingCertificateDer, created.signingCertificateDer);
+  assert.deepEqual((await loadConfiguredUpstream(configFor(dir), new Date())).signingCertificateDer, created.signingCertificateDer);
 });
 
 test('half a stored pair is an error, not a reason to make a new root', async () => {
   const dir = await makeTempDir('meshid-self-signed-');
-  await loadUpstream(configFor(dir), new Date());
+  await loadConfiguredUpstream(configFor(dir), new Date());
   await unlink(path.join(dir, 'data', 'meshid', 'upstream-ca.key'));
-  await assertFails(loadUpstream(configFor(dir), new Date()), /only one of .*upstream-ca\.pem and .*upstream-ca\.key exists/);
+  await assertFails(loadConfiguredUpstream(configFor(dir), new Date()), /only one of .*upstream-ca\.pem and .*upstream-ca\.key exists/);
 });

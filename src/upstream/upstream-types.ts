@@ -1,0 +1,44 @@
+import { diskUpstreamType, type DiskUpstreamConfig } from './disk-upstream';
+import { pkcs11UpstreamType, type Pkcs11UpstreamConfig } from './pkcs11-upstream';
+import { selfSignedUpstreamType, type SelfSignedUpstreamConfig } from './self-signed-type';
+import type { UpstreamAuthority } from './upstream-authority';
+import type { UpstreamSuccessor } from './upstream-successor';
+import type { RotationTrigger, UpstreamContext, UpstreamType } from './upstream-type';
+
+/**
+ * The upstreams whose signing key this node reaches itself. (A SPIRE server is an upstream too,
+ * but also a source of entries and bundles, so the agent joins it separately: src/spire/.)
+ */
+export type LocalUpstreamConfig = SelfSignedUpstreamConfig | ({ readonly type: 'disk' } & DiskUpstreamConfig) | ({ readonly type: 'pkcs11' } & Pkcs11UpstreamConfig);
+
+type TypeTable = { readonly [Type in LocalUpstreamConfig['type']]: UpstreamType<Extract<LocalUpstreamConfig, { type: Type }>> };
+
+/** One row per upstream type: the only place the type is switched on. */
+const UPSTREAM_TYPES: TypeTable = {
+  'self-signed': selfSignedUpstreamType,
+  disk: diskUpstreamType,
+  pkcs11: pkcs11UpstreamType,
+};
+
+function rowFor<Config extends LocalUpstreamConfig>(config: Config): UpstreamType<Config> {
+  return UPSTREAM_TYPES[config.type] as unknown as UpstreamType<Config>;
+}
+
+/** Exactly one upstream per agent, chosen by config. Failures are MeshidError('UPSTREAM') naming the upstream: `upstream(disk): …`. */
+export function loadUpstream(config: LocalUpstreamConfig, context: UpstreamContext, now: Date): Promise<UpstreamAuthority> {
+  return rowFor(config).load(config, context, now);
+}
+
+/**
+ * The upstream to rotate to. Self-signed: a new root, made now. Disk: certFile/keyFile/bundleFile
+ * read again with every start-time check. PKCS#11: certFile read again and the key under the same
+ * label opened again (the operator may have replaced it in the HSM).
+ */
+export function prepareSuccessor(config: LocalUpstreamConfig, context: UpstreamContext, now: Date, trigger: RotationTrigger): Promise<UpstreamSuccessor> {
+  return rowFor(config).prepareSuccessor(config, context, now, trigger);
+}
+
+/** The files whose content defines the upstream (none for the self-signed one). */
+export function upstreamFiles(config: LocalUpstreamConfig): string[] {
+  return rowFor(config).watchedFiles(config);
+}
