@@ -2,11 +2,12 @@ import { exec } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { FileTargetConfig } from '../agent/config/agent-config';
+import type { FileTargetConfig } from './file-target-config';
 import { derToPem } from '../identity/pem';
 import { Backoff } from '../common/backoff';
 import type { Clock, Timer } from '../common/clock';
-import type { StoreChange, SvidStore } from '../rotation/svid-store';
+import type { StoreChange } from '../rotation/svid-store';
+import type { SvidSource } from '../serving/svid-source';
 import type { X509Svid } from '../rotation/x509-svid';
 import { stageFile, type StagedFile } from '../common/atomic-file';
 import { buildPkcs12 } from './pkcs12';
@@ -14,7 +15,7 @@ import type { RegistrationEntry } from '../entries/entries';
 
 export interface FileTargetOptions {
   readonly target: FileTargetConfig;
-  readonly store: SvidStore;
+  readonly store: SvidSource;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly random?: () => number;

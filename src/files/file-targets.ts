@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { FileTargetConfig } from '../agent/config/agent-config';
+import type { FileTargetConfig } from './file-target-config';
 import type { Clock } from '../common/clock';
-import type { SvidStore } from '../rotation/svid-store';
+import type { SvidSource } from '../serving/svid-source';
 import { FileTarget } from './file-target';
 
 export interface FileTargetsOptions {
-  readonly store: SvidStore;
+  readonly store: SvidSource;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly random?: () => number;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { LatestValuePusher, type MessageSink, type Rendered } from '../common/latest-value-pusher';
-import type { StoreChange, SvidStore } from '../rotation/svid-store';
+import type { StoreChange } from '../rotation/svid-store';
+import type { SvidSource } from '../serving/svid-source';
 import { isMeshidError } from '../common/errors';
 import type { RegistrationEntry } from '../entries/entries';
 import { checkDeltaSubscriptions } from '../serving/request-limits';
@@ -66,7 +67,7 @@ export class DeltaSecretStream {
   constructor(
     stream: MessageSink,
     private entries: readonly RegistrationEntry[],
-    private readonly store: SvidStore,
+    private readonly store: SvidSource,
     private readonly trustDomain: string,
     private readonly logger: Logger,
     onError: (error: unknown) => void,

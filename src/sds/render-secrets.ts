@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Rendered } from '../common/latest-value-pusher';
-import type { SvidStore } from '../rotation/svid-store';
+import type { SvidSource } from '../serving/svid-source';
 import type { AnyMessage } from './messages';
 import { tlsCertificateSecret, validationContextSecret, type FederatedTrustDomain } from './secret-encoder';
 import type { SecretSource } from './secret-names';
@@ -28,7 +28,7 @@ export interface RenderedSecrets {
  * bundle version, validator form), so a reconnecting Envoy presenting a version it holds can be
  * recognised on any stream.
  */
-export async function renderSecret(name: string, source: SecretSource, store: SvidStore, form: ValidatorForm): Promise<RenderedSecret> {
+export async function renderSecret(name: string, source: SecretSource, store: SvidSource, form: ValidatorForm): Promise<RenderedSecret> {
   if (source.kind === 'bundle') {
     const bundle = store.bundle;
     const effective: ValidatorForm = source.scope === 'roots' ? 'trusted-ca' : form;
@@ -46,7 +46,7 @@ export async function renderSecret(name: string, source: SecretSource, store: Sv
 }
 
 /** The federated bundles a bundle source carries that the store holds now (absent ones are left out). */
-function federatedBundles(source: { readonly federated?: readonly string[] }, store: SvidStore): FederatedTrustDomain[] {
+function federatedBundles(source: { readonly federated?: readonly string[] }, store: SvidSource): FederatedTrustDomain[] {
   const held = store.federated?.current();
   if (!held || !source.federated) return [];
   return source.federated.flatMap((id) => {
@@ -56,7 +56,7 @@ function federatedBundles(source: { readonly federated?: readonly string[] }, st
 }
 
 /** State of the world: every requested name, in request order, under one version. */
-export async function renderSecrets(sources: ReadonlyMap<string, SecretSource>, store: SvidStore, form: ValidatorForm): Promise<Rendered<RenderedSecrets>> {
+export async function renderSecrets(sources: ReadonlyMap<string, SecretSource>, store: SvidSource, form: ValidatorForm): Promise<Rendered<RenderedSecrets>> {
   const rendered = await Promise.all([...sources].map(([name, source]) => renderSecret(name, source, store, form)));
   const fingerprint = rendered.map((secret) => `${secret.name}@${secret.version}`).join(';');
   const bundleVersion = highestBundleVersion(rendered);

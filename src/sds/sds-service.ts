@@ -1,11 +1,10 @@
 import type { ServerDuplexStream, ServerUnaryCall, sendUnaryData, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { BundleAckTracker } from '../rotation/bundle-ack-tracker';
-import type { SvidStore } from '../rotation/svid-store';
 import { toServiceError } from '../serving/grpc-status';
-import type { WorkloadResolver } from '../attestation/workload-resolver';
-import type { AgentMetrics, StreamApi } from '../telemetry/agent-metrics';
-import type { StreamTracker } from '../telemetry/stream-tracker';
+import type { CallerResolver } from '../serving/caller-resolver';
+import type { StreamApi, StreamObserver } from '../serving/stream-observer';
+import type { SvidSource } from '../serving/svid-source';
+import type { BundleAckRegistry } from './bundle-acks';
 import { DeltaSecretStream } from './delta-secret-stream';
 import { SECRET_TYPE_URL, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse, type DiscoveryRequest, type DiscoveryResponse } from './messages';
 import { renderSecrets } from './render-secrets';
@@ -17,14 +16,13 @@ import { requireSecretTypeUrl } from './stream-rules';
 import { validatorFormFor } from './validator-choice';
 
 export interface SdsDependencies {
-  readonly resolver: WorkloadResolver;
-  readonly store: SvidStore;
+  readonly resolver: CallerResolver;
+  readonly store: SvidSource;
   readonly trustDomain: string;
   readonly logger: Logger;
-  readonly streams?: StreamTracker;
-  readonly metrics?: AgentMetrics;
+  readonly observer?: StreamObserver;
   /** Where streams report the bundle versions their clients ACKed (root rotation waits on it). */
-  readonly acks?: BundleAckTracker;
+  readonly acks?: BundleAckRegistry;
 }
 
 /**
@@ -33,7 +31,7 @@ export interface SdsDependencies {
  */
 export function sdsService(deps: SdsDependencies): UntypedServiceImplementation {
   const { resolver, store, trustDomain, logger } = deps;
-  const pushObserver = (api: StreamApi) => (seconds: number) => deps.metrics?.pushLatency.observe({ api }, seconds);
+  const pushObserver = (api: StreamApi) => (seconds: number) => deps.observer?.pushed(api, seconds);
 
   const StreamSecrets = (call: ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>): void => {
     serveDiscoveryStream(call, deps, 'sds_sotw', (workload, fail, sink) => new SecretStream(sink, workload.entries, store, trustDomain, logger, fail, pushObserver('sds_sotw')));

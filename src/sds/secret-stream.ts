@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { LatestValuePusher, type MessageSink } from '../common/latest-value-pusher';
 import type { StoreChange } from '../rotation/svid-store';
-import type { SvidStore } from '../rotation/svid-store';
+import type { SvidSource } from '../serving/svid-source';
 import type { RegistrationEntry } from '../entries/entries';
 import { checkSotwNames } from '../serving/request-limits';
 import { SECRET_TYPE_URL, type DiscoveryRequest, type DiscoveryResponse } from './messages';
@@ -44,7 +44,7 @@ export class SecretStream {
   constructor(
     stream: MessageSink,
     private entries: readonly RegistrationEntry[],
-    private readonly store: SvidStore,
+    private readonly store: SvidSource,
     private readonly trustDomain: string,
     private readonly logger: Logger,
     onError: (error: unknown) => void,

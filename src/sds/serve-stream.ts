@@ -1,14 +1,15 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { BundleAckTracker } from '../rotation/bundle-ack-tracker';
 import type { MessageSink } from '../common/latest-value-pusher';
 import { connectorBoundSink } from '../attestation/connector-bound-sink';
-import type { StoreChange, SvidStore } from '../rotation/svid-store';
+import type { StoreChange } from '../rotation/svid-store';
+import type { SvidSource } from '../serving/svid-source';
+import type { CallerResolver } from '../serving/caller-resolver';
+import type { StreamApi, StreamObserver } from '../serving/stream-observer';
+import type { BundleAckRegistry } from './bundle-acks';
 import { toServiceError } from '../serving/grpc-status';
 import type { RegistrationEntry } from '../entries/entries';
-import type { ResolvedWorkload, WorkloadResolver } from '../attestation/workload-resolver';
-import type { StreamApi } from '../telemetry/agent-metrics';
-import type { StreamTracker } from '../telemetry/stream-tracker';
+import type { ResolvedWorkload } from '../attestation/workload-resolver';
 
 /** What serveDiscoveryStream needs from one protocol variant (SotW or Delta). */
 export interface DiscoveryStreamHandler<Request> {
@@ -27,12 +28,12 @@ export interface DiscoveryStreamHandler<Request> {
 }
 
 export interface StreamDependencies {
-  readonly resolver: WorkloadResolver;
-  readonly store: SvidStore;
+  readonly resolver: CallerResolver;
+  readonly store: SvidSource;
   readonly logger: Logger;
-  readonly streams?: StreamTracker;
+  readonly observer?: StreamObserver;
   /** Root rotation waits on the bundle versions these streams' clients have ACKed. */
-  readonly acks?: BundleAckTracker;
+  readonly acks?: BundleAckRegistry;
 }
 
 /**
@@ -77,7 +78,7 @@ export function serveDiscoveryStream<Request, Response>(
         fail(error);
       }
     });
-    const untrack = deps.streams?.open(api, () => entries.map((entry) => entry.spiffeId), fail) ?? (() => undefined);
+    const untrack = deps.observer?.open(api, () => entries.map((entry) => entry.spiffeId), fail) ?? (() => undefined);
     const label = `${api} stream of pid ${workload.peer.pid} (${entries.map((entry) => entry.spiffeId).join(', ')})`;
     const unregisterAcks = deps.acks?.register({ label, servesBundle: () => created.servesBundle(), ackedBundleVersion: () => created.ackedBundleVersion() }) ?? (() => undefined);
     unsubscribe = () => {

@@ -1,11 +1,18 @@
 import { X509Certificate } from 'node:crypto';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { NodeCa } from '../rotation/node-ca';
 import { ROTATION_PHASES, type RotationPhase } from '../rotation/root-rotation-status';
-import type { SvidStore } from '../rotation/svid-store';
+import type { HeldSvidInfo } from '../rotation/svid-store';
 
-/** The stream kinds counted in meshid_open_streams{api}. */
-export type StreamApi = 'workload_x509_svid' | 'workload_x509_bundles' | 'workload_jwt_bundles' | 'sds_sotw' | 'sds_delta';
+/** What the scrape-time gauges read: the SVIDs held (SvidStore implements it). */
+export interface HeldSvids {
+  list(): readonly HeldSvidInfo[];
+}
+
+/** What the scrape-time gauges read: the CA's expiry facts (NodeCa implements it). */
+export interface CaExpiry {
+  readonly authority: { readonly notAfterMs: number };
+  readonly bundle: { readonly version: number; readonly rootsDer: readonly Buffer[] };
+}
 
 /**
  * Every metric the agent exports, in one Prometheus registry per agent (tests run several agents
@@ -60,7 +67,7 @@ export class AgentMetrics {
   }
 
   /** Gauges that read the store and CA at scrape time. */
-  observe(store: SvidStore, ca: NodeCa): void {
+  observe(store: HeldSvids, ca: CaExpiry): void {
     const registers = [this.registry];
     new Gauge({
       name: 'meshid_svids_held',

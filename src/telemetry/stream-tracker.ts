@@ -1,4 +1,5 @@
-import type { AgentMetrics, StreamApi } from './agent-metrics';
+import type { StreamApi, StreamObserver } from '../serving/stream-observer';
+import type { AgentMetrics } from './agent-metrics';
 
 interface TrackedStream {
   readonly api: StreamApi;
@@ -12,7 +13,7 @@ interface TrackedStream {
  * A stream registers a function returning the SPIFFE IDs it currently serves, so the debug
  * endpoint sees entry changes without the streams reporting every one.
  */
-export class StreamTracker {
+export class StreamTracker implements StreamObserver {
   private readonly streams = new Set<TrackedStream>();
 
   constructor(private readonly metrics?: AgentMetrics) {}
@@ -25,6 +26,10 @@ export class StreamTracker {
     return () => {
       if (this.streams.delete(stream)) this.metrics?.openStreams.dec({ api });
     };
+  }
+
+  pushed(api: StreamApi, seconds: number): void {
+    this.metrics?.pushLatency.observe({ api }, seconds);
   }
 
   /** Open streams per SPIFFE ID they serve. */

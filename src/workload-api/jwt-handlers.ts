@@ -1,25 +1,23 @@
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { AgentMetrics } from '../telemetry/agent-metrics';
-import type { StreamTracker } from '../telemetry/stream-tracker';
+import type { StreamObserver } from '../serving/stream-observer';
+import type { CallerResolver } from '../serving/caller-resolver';
 import { MeshidError } from '../common/errors';
 import { SpiffeId } from '../identity/spiffe-id';
 import type { JwtAuthority } from '../jwt/jwt-authority';
 import { jwksDocument } from '../jwt/jwt-bundle';
 import { toServiceError } from '../serving/grpc-status';
 import { checkAudiences } from '../serving/request-limits';
-import type { WorkloadResolver } from '../attestation/workload-resolver';
 import type { JwtBundlesResponse, JwtSvidRequest, JwtSvidResponse, ValidateJwtSvidRequest, ValidateJwtSvidResponse } from './jwt-messages';
 import { toStruct } from './protobuf-struct';
 import { requireSecurityHeader } from './security-header';
 import { serveWorkloadStream } from './workload-stream';
 
 export interface JwtHandlerDependencies {
-  readonly resolver: WorkloadResolver;
+  readonly resolver: CallerResolver;
   readonly jwt: JwtAuthority;
   readonly logger: Logger;
-  readonly streams?: StreamTracker;
-  readonly metrics?: AgentMetrics;
+  readonly observer?: StreamObserver;
 }
 
 /**

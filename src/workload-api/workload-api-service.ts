@@ -2,24 +2,24 @@ import type { ServerWritableStream, UntypedServiceImplementation } from '@grpc/g
 import type { Logger } from 'pino';
 import type { JwtAuthority } from '../jwt/jwt-authority';
 import type { Rendered } from '../common/latest-value-pusher';
-import type { StoreChange, SvidStore } from '../rotation/svid-store';
-import type { AgentMetrics, StreamApi } from '../telemetry/agent-metrics';
-import type { StreamTracker } from '../telemetry/stream-tracker';
+import type { StoreChange } from '../rotation/svid-store';
+import type { SvidSource } from '../serving/svid-source';
+import type { CallerResolver } from '../serving/caller-resolver';
+import type { StreamApi, StreamObserver } from '../serving/stream-observer';
 import type { RegistrationEntry } from '../entries/entries';
 import { federatedFor } from '../identity/federated-bundles';
-import type { ResolvedWorkload, WorkloadResolver } from '../attestation/workload-resolver';
+import type { ResolvedWorkload } from '../attestation/workload-resolver';
 import { bundleDer, chainDer, trustDomainId } from './bundle-bytes';
 import { jwtHandlers } from './jwt-handlers';
 import type { X509BundlesResponse, X509SvidResponse } from './messages';
 import { serveWorkloadStream } from './workload-stream';
 
 export interface WorkloadApiDependencies {
-  readonly resolver: WorkloadResolver;
-  readonly store: SvidStore;
+  readonly resolver: CallerResolver;
+  readonly store: SvidSource;
   readonly jwt: JwtAuthority;
   readonly logger: Logger;
-  readonly streams?: StreamTracker;
-  readonly metrics?: AgentMetrics;
+  readonly observer?: StreamObserver;
 }
 
 type Render<T> = (workload: ResolvedWorkload) => Promise<Rendered<T>>;
@@ -71,7 +71,7 @@ export function workloadApiService(deps: WorkloadApiDependencies): UntypedServic
   return {
     FetchX509SVID: stream('workload_x509_svid', renderSvids, (workload, change) => change.kind === 'bundle' || idsOf(workload.entries).has(change.spiffeId)),
     FetchX509Bundles: stream('workload_x509_bundles', renderBundles, (_workload, change) => change.kind === 'bundle'),
-    ...jwtHandlers({ resolver: deps.resolver, jwt: deps.jwt, logger: deps.logger, ...(deps.streams ? { streams: deps.streams } : {}), ...(deps.metrics ? { metrics: deps.metrics } : {}) }),
+    ...jwtHandlers({ resolver: deps.resolver, jwt: deps.jwt, logger: deps.logger, ...(deps.observer ? { observer: deps.observer } : {}) }),
   };
 }
 

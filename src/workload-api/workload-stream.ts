@@ -1,19 +1,18 @@
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { LatestValuePusher, type Rendered } from '../common/latest-value-pusher';
-import type { AgentMetrics, StreamApi } from '../telemetry/agent-metrics';
-import type { StreamTracker } from '../telemetry/stream-tracker';
+import type { StreamApi, StreamObserver } from '../serving/stream-observer';
+import type { CallerResolver } from '../serving/caller-resolver';
 import type { RegistrationEntry } from '../entries/entries';
 import { connectorBoundSink } from '../attestation/connector-bound-sink';
 import { toServiceError } from '../serving/grpc-status';
-import type { ResolvedWorkload, WorkloadResolver } from '../attestation/workload-resolver';
+import type { ResolvedWorkload } from '../attestation/workload-resolver';
 import { requireSecurityHeader } from './security-header';
 
 export interface WorkloadStreamDependencies {
-  readonly resolver: WorkloadResolver;
+  readonly resolver: CallerResolver;
   readonly logger: Logger;
-  readonly streams?: StreamTracker;
-  readonly metrics?: AgentMetrics;
+  readonly observer?: StreamObserver;
 }
 
 export interface WorkloadStreamSpec<T> {
@@ -44,7 +43,7 @@ export async function serveWorkloadStream<T>(call: ServerWritableStream<unknown,
     // Every message is sent only while the connector is still the process that connected: an
     // exec or setuid after the stream opened ends it UNAUTHENTICATED (connector-binding.ts).
     const sink = connectorBoundSink(call, () => deps.resolver.verifyConnector(workload.peer));
-    const pusher = new LatestValuePusher<T>(sink, () => spec.render(workload), end, undefined, (seconds) => deps.metrics?.pushLatency.observe({ api: spec.api }, seconds));
+    const pusher = new LatestValuePusher<T>(sink, () => spec.render(workload), end, undefined, (seconds) => deps.observer?.pushed(spec.api, seconds));
     const unwatch = spec.watch(() => workload, () => pusher.notify());
     const unsubscribeEntries = deps.resolver.onEntriesChange(() => {
       try {
@@ -57,7 +56,7 @@ export async function serveWorkloadStream<T>(call: ServerWritableStream<unknown,
         end(error);
       }
     });
-    const untrack = deps.streams?.open(spec.api, () => workload.entries.map((entry) => entry.spiffeId), end) ?? (() => undefined);
+    const untrack = deps.observer?.open(spec.api, () => workload.entries.map((entry) => entry.spiffeId), end) ?? (() => undefined);
     let cleaned = false;
     function cleanup(): void {
       if (cleaned) return;
