@@ -3,7 +3,7 @@ import { signCertificate } from './certificate';
 import { allowsCertificateSigning, readIssuerParts, samePublicKey } from './certificate-parts';
 import { validateDnsName } from './dns-name';
 import { isRsa, type KeyType } from './key-type';
-import { generateLeafKey, prewarmLeafKeys } from './leaf-key';
+import { LeafKeySource } from './leaf-key';
 import { MintGate } from './mint-gate';
 import { LeafTemplate } from './leaf-template';
 import type { CertificateSigner } from './signer';
@@ -42,17 +42,25 @@ export interface LeafIssuer {
   readonly signer: CertificateSigner;
 }
 
-// The same few names are re-minted on every rotation: checking each once saves ~1 µs per name.
-const validDnsNames = new Set<string>();
 const MAX_REMEMBERED_DNS_NAMES = 4096;
+
+/** What every minter of one agent shares: they all use the same main thread and thread pool. */
+export interface MintResources {
+  readonly gate: MintGate;
+  readonly keys: LeafKeySource;
+}
 
 
 /**
- * One gate for every minter in the process (all share the main thread and the thread pool).
- * 32 in flight keeps the 4 pool threads busy while bounding one burst of key generation on the
- * main thread to about 32 × 60 µs ≈ 2 ms.
+ * The gate an agent's minters share. 32 in flight keeps the 4 pool threads busy while bounding one
+ * burst of key generation on the main thread to about 32 × 60 µs ≈ 2 ms.
  */
-const mintGate = new MintGate(32);
+export const MINTS_IN_FLIGHT = 32;
+
+/** Resources for one agent (NodeCa makes one set and hands it to every minter it creates). */
+export function mintResources(): MintResources {
+  return { gate: new MintGate(MINTS_IN_FLIGHT), keys: new LeafKeySource() };
+}
 
 /**
  * Mints X.509-SVIDs (the hot path: agent start and CA rotation re-mint every SVID on the node
@@ -62,12 +70,15 @@ const mintGate = new MintGate(32);
  */
 export class LeafMinter {
   private readonly template: LeafTemplate;
+  // The same few names are re-minted on every rotation: checking each once saves ~1 µs per name.
+  private readonly validDnsNames = new Set<string>();
 
   constructor(
     private readonly issuer: LeafIssuer,
     private readonly keyType: KeyType,
+    private readonly resources: MintResources = mintResources(),
   ) {
-    prewarmLeafKeys(keyType);
+    resources.keys.prewarm(keyType);
     const parts = readIssuerParts(issuer.certificateDer);
     // Checked once so a mismatched key or a non-CA issuer fails here, not in every relying party.
     if (!samePublicKey(parts.subjectPublicKeyInfoDer, issuer.signer.publicKeySpkiDer)) throw new MeshidError('UPSTREAM', 'leaf issuer: the signer key does not belong to the issuer certificate');
@@ -80,11 +91,11 @@ export class LeafMinter {
     // X509-SVID §2: a leaf's SPIFFE ID has a path; the bare trust domain ID is for CAs.
     if (spiffeId.isRoot) throw new MeshidError('INVALID_SPIFFE_ID', `a leaf SVID needs an ID with a path, got ${spiffeId.toString()}`);
     for (const name of dnsNames) {
-      if (validDnsNames.has(name)) continue;
+      if (this.validDnsNames.has(name)) continue;
       const problem = validateDnsName(name);
       if (problem) throw new MeshidError('INVALID_CONFIG', `cannot mint ${spiffeId.toString()}: ${problem}`);
-      if (validDnsNames.size >= MAX_REMEMBERED_DNS_NAMES) validDnsNames.clear();
-      validDnsNames.add(name);
+      if (this.validDnsNames.size >= MAX_REMEMBERED_DNS_NAMES) this.validDnsNames.clear();
+      this.validDnsNames.add(name);
     }
     const notBefore = truncateToSecond(request.notBefore);
     const notAfter = truncateToSecond(request.notAfter);
@@ -92,8 +103,8 @@ export class LeafMinter {
       throw new MeshidError('INTERNAL', `cannot mint ${spiffeId.toString()}: notAfter ${String(request.notAfter)} is not after notBefore ${String(request.notBefore)}`);
     }
 
-    return mintGate.run(async () => {
-      const key = await generateLeafKey(this.keyType);
+    return this.resources.gate.run(async () => {
+      const key = await this.resources.keys.generate(this.keyType);
       const { tbsDer, serialHex } = this.template.encode({
         spiffeId: spiffeId.toString(),
         dnsNames,

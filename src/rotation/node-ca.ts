@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { MeshidError } from '../common/errors';
 import { createCaCertificate } from '../identity/ca-certificate';
 import { generateKey, type KeyType } from '../identity/key-type';
-import { LeafMinter, type LeafMinting } from '../identity/leaf-minter';
+import { LeafMinter, mintResources, type LeafMinting, type MintResources } from '../identity/leaf-minter';
 import { keyObjectSigner } from '../identity/signer';
 import { isIssuingUpstream, isLeafSigningUpstream, type AnyUpstream, type IssuingUpstream, type LeafSigningUpstream, type UpstreamAuthority } from '../upstream/upstream-authority';
 import { Backoff } from '../common/backoff';
@@ -34,6 +34,8 @@ export interface NodeCaOptions {
   readonly random?: () => number;
   /** Told of every failed attempt to get a new intermediate signed (metrics). */
   readonly onUpstreamError?: (error: unknown) => void;
+  /** The mint gate and leaf key source every minter of this CA shares (default: one set per NodeCa). */
+  readonly mintResources?: MintResources;
 }
 
 /** Backdating absorbs clock skew between this node and relying parties. */
@@ -45,6 +47,7 @@ export const BACKDATE_MS = 10_000;
  * re-minted at half-life so the new one is active long before the old one expires.
  */
 export class NodeCa {
+  private readonly mintResources: MintResources;
   private active: SigningAuthority | undefined;
   private generation = 0;
   private upstream: AnyUpstream;
@@ -59,6 +62,7 @@ export class NodeCa {
   readonly issued = new IssuedExpiryLedger();
 
   constructor(private readonly options: NodeCaOptions) {
+    this.mintResources = options.mintResources ?? mintResources();
     this.backoff = new Backoff(1_000, 60_000, options.random);
     this.upstream = options.upstream;
     this.currentBundle = { trustDomain: options.trustDomain, version: 1, rootsDer: options.upstream.rootsDer };
@@ -191,7 +195,7 @@ export class NodeCa {
     return {
       generation: this.generation,
       upstreamEpoch,
-      minter: new LeafMinter({ certificateDer, signer: keyObjectSigner(key.privateKey) }, leafKeyType),
+      minter: new LeafMinter({ certificateDer, signer: keyObjectSigner(key.privateKey) }, leafKeyType, this.mintResources),
       chainDer: [certificateDer, ...upstream.upstreamIntermediatesDer],
       notBeforeMs,
       notAfterMs,
@@ -216,7 +220,7 @@ export class NodeCa {
     return {
       generation: this.generation,
       upstreamEpoch,
-      minter: new LeafMinter({ certificateDer: issued.certificateDer, signer }, this.options.leafKeyType),
+      minter: new LeafMinter({ certificateDer: issued.certificateDer, signer }, this.options.leafKeyType, this.mintResources),
       chainDer: [issued.certificateDer, ...issued.upstreamIntermediatesDer],
       notBeforeMs,
       notAfterMs,

@@ -3,7 +3,7 @@ import { createECDH, createPrivateKey, createPublicKey, sign, verify } from 'nod
 import { test } from 'node:test';
 import { encodeRawEcKey } from '../../src/identity/ec-key-encoding';
 import { generateKey } from '../../src/identity/key-type';
-import { generateLeafKey } from '../../src/identity/leaf-key';
+import { LeafKeySource } from '../../src/identity/leaf-key';
 
 /** What Node itself (OpenSSL's encoders) writes for the key in `pkcs8`. */
 function nodeEncodings(pkcs8: Buffer): { spki: Buffer; pkcs8: Buffer } {
@@ -17,7 +17,7 @@ for (const keyType of ['ec-p256', 'ec-p384'] as const) {
       const generated = await generateKey(keyType);
       assert.deepEqual(generated.publicKeySpkiDer, createPublicKey(generated.privateKey).export({ type: 'spki', format: 'der' }));
       assert.deepEqual(generated.privateKeyPkcs8Der, generated.privateKey.export({ type: 'pkcs8', format: 'der' }));
-      const leaf = await generateLeafKey(keyType);
+      const leaf = await new LeafKeySource().generate(keyType);
       const expected = nodeEncodings(leaf.privateKeyPkcs8Der);
       assert.deepEqual(leaf.publicKeySpkiDer, expected.spki);
       assert.deepEqual(leaf.privateKeyPkcs8Der, expected.pkcs8);
