@@ -108,6 +108,7 @@ async function attest(connection: ServerConnection, attestor: NodeAttestor): Pro
   const key = await generateKey('ec-p256');
   const csr = await certificateRequest(keyObjectSigner(key.privateKey));
   const payload = await attestor.attestationPayload();
+  // grpc-js deadlines are absolute wall-clock times it compares with Date.now itself.
   const stream = connection.api.agent.AttestAgent(new grpc.Metadata(), { deadline: Date.now() + 30_000 });
   const result = await new Promise<X509SvidMessage | null>((resolve, reject) => {
     stream.on('data', (response: AttestAgentResponse) => {

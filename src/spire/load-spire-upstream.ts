@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { SpireUpstreamConfig } from '../agent/config/agent-config';
+import type { SpireUpstreamConfig } from './spire-upstream-config';
 import { MeshidError } from '../common/errors';
 import { pemToDerList } from '../identity/pem';
 import type { Clock } from '../common/clock';

@@ -75,6 +75,7 @@ export class ServerConnection {
     const old = this.clients;
     this.clients = undefined;
     if (!old) return;
+    // Real time, not Clock: it waits for grpc-js calls in flight on a real channel.
     const timer = setTimeout(() => {
       this.retiring.delete(timer);
       this.closeClients(old);

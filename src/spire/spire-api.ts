@@ -99,6 +99,7 @@ export function spiffeIdString(id: SpiffeIdMessage | null): string {
 /** A unary call as a promise, with a deadline (spire-agent uses 30 s: pkg/agent/client rpcTimeout). */
 export function call<Req, Res>(client: grpc.Client, method: Unary<Req, Res>, request: Req, timeoutMs = 30_000): Promise<Res> {
   return new Promise((resolve, reject) => {
+    // grpc-js deadlines are absolute wall-clock times it compares with Date.now itself.
     method.call(client, request, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (error, response) => (error || response === undefined ? reject(error ?? new Error('empty response')) : resolve(response)));
   });
 }
