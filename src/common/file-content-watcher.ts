@@ -29,6 +29,7 @@ export class FileContentWatcher {
     this.watcher = watch(path.dirname(this.file), { depth: 0, ignoreInitial: true });
     this.watcher.on('all', () => {
       clearTimeout(this.debounce);
+      // Real time, not Clock: it coalesces real filesystem events (a rename-save raises several).
       this.debounce = setTimeout(() => this.check(), this.debounceMs);
     });
     this.watcher.on('error', (error) => this.logger.error({ err: error, file: this.file }, 'watching a file failed'));

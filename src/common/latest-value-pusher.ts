@@ -40,6 +40,7 @@ export class LatestValuePusher<T, W = T> {
 
   notify(): void {
     if (this.closed) return;
+    // Monotonic time, not Clock: a measurement for meshid_push_latency_seconds, never a decision.
     this.pendingSince ??= performance.now();
     this.dirty = true;
     if (!this.running) void this.drainLoop();

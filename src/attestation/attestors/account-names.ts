@@ -16,6 +16,7 @@ export class AccountNames {
   constructor(private readonly file: string) {}
 
   nameOf(id: number): string | undefined {
+    // Monotonic time, not Clock: it only bounds how often /etc/passwd is stat'ed; the answer comes from the file.
     const now = performance.now();
     if (now - this.checkedAt >= RECHECK_INTERVAL_MS) {
       this.checkedAt = now;
