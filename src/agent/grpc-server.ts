@@ -2,10 +2,7 @@ import type http2 from 'node:http2';
 import type net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_DIR, SDS_PROTO, WORKLOAD_API_PROTO } from '../proto-files';
-
-// keepCase keeps proto field names (spiffe_id, inline_bytes) so handlers use the spec's names.
-const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: [PROTO_DIR] };
+import { PROTO_LOADER_OPTIONS, SDS_PROTO, WORKLOAD_API_PROTO } from '../proto-files';
 
 export interface AgentServices {
   readonly workloadApi: grpc.UntypedServiceImplementation;
@@ -21,7 +18,7 @@ export interface SessionInjector {
 
 /** One grpc-js server carrying both APIs; connections reach it only through the injector. */
 export function createGrpcServer(services: AgentServices): { server: grpc.Server; injector: SessionInjector } {
-  const definition = protoLoader.loadSync([WORKLOAD_API_PROTO, SDS_PROTO], LOADER_OPTIONS);
+  const definition = protoLoader.loadSync([WORKLOAD_API_PROTO, SDS_PROTO], PROTO_LOADER_OPTIONS);
   const loaded = grpc.loadPackageDefinition(definition) as unknown as {
     SpiffeWorkloadAPI: grpc.ServiceClientConstructor;
     envoy: { service: { secret: { v3: { SecretDiscoveryService: grpc.ServiceClientConstructor } } } };

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_DIR } from '../../proto-files';
+import { PROTO_LOADER_OPTIONS } from '../../proto-files';
 
 /**
  * The spire-api-sdk subset under proto/spire/ (v1.13.3, official field numbers), loaded once.
@@ -77,7 +77,7 @@ let loaded: SpireApi | undefined;
 
 export function spireApi(): SpireApi {
   if (loaded) return loaded;
-  const definition = protoLoader.loadSync(PROTOS, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: [PROTO_DIR] });
+  const definition = protoLoader.loadSync(PROTOS, PROTO_LOADER_OPTIONS);
   const root = grpc.loadPackageDefinition(definition) as unknown as {
     spire: { api: { server: { agent: { v1: { Agent: unknown } }; svid: { v1: { SVID: unknown } }; bundle: { v1: { Bundle: unknown } }; entry: { v1: { Entry: unknown } } } } };
   };
