@@ -2,6 +2,8 @@ import type http2 from 'node:http2';
 import type net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import type { ProtoGrpcType as SdsProto } from '../generated/sds';
+import type { ProtoGrpcType as WorkloadApiProto } from '../generated/workload';
 import { PROTO_LOADER_OPTIONS, SDS_PROTO, WORKLOAD_API_PROTO } from '../proto-files';
 
 export interface AgentServices {
@@ -19,10 +21,7 @@ export interface SessionInjector {
 /** One grpc-js server carrying both APIs; connections reach it only through the injector. */
 export function createGrpcServer(services: AgentServices): { server: grpc.Server; injector: SessionInjector } {
   const definition = protoLoader.loadSync([WORKLOAD_API_PROTO, SDS_PROTO], PROTO_LOADER_OPTIONS);
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-    SpiffeWorkloadAPI: grpc.ServiceClientConstructor;
-    envoy: { service: { secret: { v3: { SecretDiscoveryService: grpc.ServiceClientConstructor } } } };
-  };
+  const loaded = grpc.loadPackageDefinition(definition) as unknown as WorkloadApiProto & SdsProto;
   const server = new grpc.Server({
     // Workload API messages are small; a cap bounds what a misbehaving local client can make us buffer.
     'grpc.max_receive_message_length': 4 * 1024 * 1024,

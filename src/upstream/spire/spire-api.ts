@@ -2,6 +2,9 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_LOADER_OPTIONS } from '../../proto-files';
 
+import type { ProtoGrpcType as AgentProto } from '../../generated/agent';
+import type { ProtoGrpcType as BundleProto } from '../../generated/bundle';
+import type { ProtoGrpcType as EntryProto } from '../../generated/entry';
 import type { AttestAgentRequest } from '../../generated/spire/api/server/agent/v1/AttestAgentRequest';
 import type { AttestAgentResponse__Output } from '../../generated/spire/api/server/agent/v1/AttestAgentResponse';
 import type { RenewAgentRequest } from '../../generated/spire/api/server/agent/v1/RenewAgentRequest';
@@ -18,6 +21,7 @@ import type { Bundle__Output } from '../../generated/spire/api/types/Bundle';
 import type { Entry__Output } from '../../generated/spire/api/types/Entry';
 import type { SPIFFEID__Output } from '../../generated/spire/api/types/SPIFFEID';
 import type { X509SVID__Output } from '../../generated/spire/api/types/X509SVID';
+import type { ProtoGrpcType as SvidProto } from '../../generated/svid';
 
 /**
  * The spire-api-sdk subset under proto/spire/ (v1.13.3, official field numbers), loaded once.
@@ -65,9 +69,7 @@ let loaded: SpireApi | undefined;
 export function spireApi(): SpireApi {
   if (loaded) return loaded;
   const definition = protoLoader.loadSync(PROTOS, PROTO_LOADER_OPTIONS);
-  const root = grpc.loadPackageDefinition(definition) as unknown as {
-    spire: { api: { server: { agent: { v1: { Agent: unknown } }; svid: { v1: { SVID: unknown } }; bundle: { v1: { Bundle: unknown } }; entry: { v1: { Entry: unknown } } } } };
-  };
+  const root = grpc.loadPackageDefinition(definition) as unknown as AgentProto & SvidProto & BundleProto & EntryProto;
   const server = root.spire.api.server;
   loaded = {
     Agent: server.agent.v1.Agent as Constructor<AgentClient>,
