@@ -1,9 +1,9 @@
 import path from 'node:path';
 import protobuf from 'protobufjs';
-import { derToPem } from '../identity/pem';
-import { PROTO_DIR, SECRET_PROTO } from '../proto-files';
 import type { Secret } from '../generated/envoy/extensions/transport_sockets/tls/v3/Secret';
 import type { SPIFFECertValidatorConfig } from '../generated/envoy/extensions/transport_sockets/tls/v3/SPIFFECertValidatorConfig';
+import { derToPem } from '../identity/pem';
+import { PROTO_DIR, SECRET_PROTO } from '../proto-files';
 import type { TrustBundle, X509Svid } from '../rotation/x509-svid';
 import { SECRET_TYPE_URL, type AnyMessage } from './messages';
 import type { ValidatorForm } from './validator-choice';

@@ -1,7 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_LOADER_OPTIONS } from '../../proto-files';
-
 import type { ProtoGrpcType as AgentProto } from '../../generated/agent';
 import type { ProtoGrpcType as BundleProto } from '../../generated/bundle';
 import type { ProtoGrpcType as EntryProto } from '../../generated/entry';
@@ -22,6 +20,7 @@ import type { Entry__Output } from '../../generated/spire/api/types/Entry';
 import type { SPIFFEID__Output } from '../../generated/spire/api/types/SPIFFEID';
 import type { X509SVID__Output } from '../../generated/spire/api/types/X509SVID';
 import type { ProtoGrpcType as SvidProto } from '../../generated/svid';
+import { PROTO_LOADER_OPTIONS } from '../../proto-files';
 
 /**
  * The spire-api-sdk subset under proto/spire/ (v1.13.3, official field numbers), loaded once.
