@@ -4,7 +4,8 @@
  * rank; there are no cycles at all. Run by `npm run lint` (and so by `npm test`).
  */
 const LAYERS = [
-  ['common'],
+  // generated: message types from proto-loader-gen-types (npm run gen:proto), imported by the layers that speak the protos.
+  ['common', 'generated'],
   ['identity'],
   ['entries'],
   ['upstream'],
@@ -34,7 +35,14 @@ const layerRules = LAYERS.flatMap((rank, index) =>
 
 module.exports = {
   forbidden: [
-    { name: 'no-circular', comment: 'import cycles hide the layer order', severity: 'error', from: {}, to: { circular: true } },
+    {
+      name: 'no-circular',
+      // google.protobuf.Struct/Value/ListValue are recursive in the proto itself, so their generated types import each other.
+      comment: 'import cycles hide the layer order',
+      severity: 'error',
+      from: { pathNot: '^src/generated/' },
+      to: { circular: true },
+    },
     {
       name: 'no-unlayered-src',
       comment: 'every module in src/ belongs to a layer of .dependency-cruiser.cjs',

@@ -2,10 +2,9 @@ import type http2 from 'node:http2';
 import type net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_DIR, SDS_PROTO, WORKLOAD_API_PROTO } from '../common/proto-files';
-
-// keepCase keeps proto field names (spiffe_id, inline_bytes) so handlers use the spec's names.
-const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: [PROTO_DIR] };
+import type { ProtoGrpcType as SdsProto } from '../generated/sds';
+import type { ProtoGrpcType as WorkloadApiProto } from '../generated/workload';
+import { PROTO_LOADER_OPTIONS, SDS_PROTO, WORKLOAD_API_PROTO } from '../common/proto-files';
 
 export interface AgentServices {
   readonly workloadApi: grpc.UntypedServiceImplementation;
@@ -21,11 +20,8 @@ export interface SessionInjector {
 
 /** One grpc-js server carrying both APIs; connections reach it only through the injector. */
 export function createGrpcServer(services: AgentServices): { server: grpc.Server; injector: SessionInjector } {
-  const definition = protoLoader.loadSync([WORKLOAD_API_PROTO, SDS_PROTO], LOADER_OPTIONS);
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-    SpiffeWorkloadAPI: grpc.ServiceClientConstructor;
-    envoy: { service: { secret: { v3: { SecretDiscoveryService: grpc.ServiceClientConstructor } } } };
-  };
+  const definition = protoLoader.loadSync([WORKLOAD_API_PROTO, SDS_PROTO], PROTO_LOADER_OPTIONS);
+  const loaded = grpc.loadPackageDefinition(definition) as unknown as WorkloadApiProto & SdsProto;
   const server = new grpc.Server({
     // Workload API messages are small; a cap bounds what a misbehaving local client can make us buffer.
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
@@ -38,7 +34,7 @@ export function createGrpcServer(services: AgentServices): { server: grpc.Server
 
 /**
  * grpc-js does not expose the http2.Http2Server behind an injector, and the session guard
- * (src/serving/session-guard.ts) needs each connection's session. The server is read from
+ * (src/workload/session-guard.ts) needs each connection's session. The server is read from
  * grpc-js's private `http2Servers` map (grpc-js 1.14); if a grpc-js upgrade moves it, the agent
  * refuses to start rather than run without the guard. Node creates the session and emits
  * 'session' synchronously inside the 'connection' event, so the session is the injected one.

@@ -1,65 +1,35 @@
-/** xDS messages as @grpc/proto-loader presents them (keepCase: field names as in proto/). */
+/**
+ * xDS messages, generated into src/generated/ (`npm run gen:proto`) with the loader options the
+ * server uses: requests are typed as grpc-js hands them over (`__Output`); responses as this
+ * agent builds them: every field set except the ones named below, which meshid never sets.
+ */
+import type { Node } from '../generated/envoy/config/core/v3/Node';
+import type { DeltaDiscoveryRequest__Output } from '../generated/envoy/service/discovery/v3/DeltaDiscoveryRequest';
+import type { DeltaDiscoveryResponse__Output } from '../generated/envoy/service/discovery/v3/DeltaDiscoveryResponse';
+import type { DiscoveryRequest__Output } from '../generated/envoy/service/discovery/v3/DiscoveryRequest';
+import type { DiscoveryResponse__Output } from '../generated/envoy/service/discovery/v3/DiscoveryResponse';
+import type { Resource__Output } from '../generated/envoy/service/discovery/v3/Resource';
+import type { Any__Output } from '../generated/google/protobuf/Any';
+import type { Value } from '../generated/google/protobuf/Value';
+
 export const SECRET_TYPE_URL = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret';
 
-export interface AnyMessage {
-  type_url: string;
-  value: Buffer;
-}
+/** An encoded Secret: type_url and value are always both set. */
+export type AnyMessage = Any__Output;
 
 /**
- * google.protobuf.Value as proto-loader decodes it: protobufjs bundles the well-known types with
- * camelCase field names (keepCase does not apply to them), and `kind` names the field that is set.
+ * A node as validator-choice reads it: the decoded one from a request, or any part of one (every
+ * field optional: the input type). google.protobuf.Value is a well-known type, which protobufjs
+ * bundles with camelCase field names (keepCase does not apply to them); `kind` names the field set.
  */
-export interface StructValue {
-  kind?: string;
-  boolValue?: boolean;
-  stringValue?: string;
-}
+export type EnvoyNode = Node;
+export type StructValue = Value;
 
-export interface EnvoyNode {
-  id?: string;
-  cluster?: string;
-  metadata?: { fields?: Record<string, StructValue> } | null;
-  user_agent_name?: string;
-  user_agent_build_version?: { version?: { major_number?: number; minor_number?: number; patch?: number } | null } | null;
-}
+export type DiscoveryRequest = DiscoveryRequest__Output;
+/** `canary` is never set. */
+export type DiscoveryResponse = Omit<DiscoveryResponse__Output, 'canary'>;
 
-export interface DiscoveryRequest {
-  version_info: string;
-  node?: EnvoyNode | null;
-  resource_names: string[];
-  type_url: string;
-  response_nonce: string;
-  error_detail?: { code: number; message: string } | null;
-}
-
-export interface DiscoveryResponse {
-  version_info: string;
-  resources: AnyMessage[];
-  type_url: string;
-  nonce: string;
-}
-
-export interface DeltaDiscoveryRequest {
-  node?: EnvoyNode | null;
-  type_url: string;
-  resource_names_subscribe: string[];
-  resource_names_unsubscribe: string[];
-  initial_resource_versions: Record<string, string>;
-  response_nonce: string;
-  error_detail?: { code: number; message: string } | null;
-}
-
-export interface DeltaResource {
-  name: string;
-  version: string;
-  resource: AnyMessage;
-}
-
-export interface DeltaDiscoveryResponse {
-  system_version_info: string;
-  resources: DeltaResource[];
-  type_url: string;
-  removed_resources: string[];
-  nonce: string;
-}
+export type DeltaDiscoveryRequest = DeltaDiscoveryRequest__Output;
+/** Each resource carries its Secret (never null); `aliases` is never set. */
+export type DeltaResource = Omit<Resource__Output, 'aliases' | 'resource'> & { resource: AnyMessage };
+export type DeltaDiscoveryResponse = Omit<DeltaDiscoveryResponse__Output, 'resources'> & { resources: DeltaResource[] };

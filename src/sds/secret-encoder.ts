@@ -1,5 +1,7 @@
 import path from 'node:path';
 import protobuf from 'protobufjs';
+import type { Secret } from '../generated/envoy/extensions/transport_sockets/tls/v3/Secret';
+import type { SPIFFECertValidatorConfig } from '../generated/envoy/extensions/transport_sockets/tls/v3/SPIFFECertValidatorConfig';
 import { derToPem } from '../identity/pem';
 import { PROTO_DIR, SECRET_PROTO } from '../common/proto-files';
 import type { TrustBundle, X509Svid } from '../rotation/x509-svid';
@@ -51,9 +53,9 @@ export interface FederatedTrustDomain {
  */
 export function validationContextSecret(name: string, bundle: TrustBundle | undefined, form: ValidatorForm, federated: readonly FederatedTrustDomain[] = [], variant = ''): AnyMessage {
   const domains = [...(bundle ? [{ trustDomain: bundle.trustDomain, rootsDer: bundle.rootsDer }] : []), ...federated];
-  const build = (): object => {
+  const build = (): Secret => {
     if (form === 'trusted-ca') return { name, validation_context: { trusted_ca: { inline_bytes: rootsPem(domains.flatMap((domain) => domain.rootsDer)) } } };
-    const validatorConfig = Types.spiffeValidator.fromObject({ trust_domains: domains.map((domain) => ({ name: domain.trustDomain, trust_bundle: { inline_bytes: rootsPem(domain.rootsDer) } })) });
+    const validatorConfig = Types.spiffeValidator.fromObject({ trust_domains: domains.map((domain) => ({ name: domain.trustDomain, trust_bundle: { inline_bytes: rootsPem(domain.rootsDer) } })) } satisfies SPIFFECertValidatorConfig);
     return {
       name,
       validation_context: {
@@ -72,11 +74,11 @@ function rootsPem(rootsDer: readonly Buffer[]): Buffer {
   return Buffer.from(rootsDer.map((der) => derToPem('CERTIFICATE', der)).join(''));
 }
 
-function encodeSecret(secret: object): AnyMessage {
+function encodeSecret(secret: Secret): AnyMessage {
   return { type_url: SECRET_TYPE_URL, value: Buffer.from(Types.secret.encode(Types.secret.fromObject(secret)).finish()) };
 }
 
-function cached<K extends object>(cache: WeakMap<K, Map<string, AnyMessage>>, key: K, variant: string, build: () => object): AnyMessage {
+function cached<K extends object>(cache: WeakMap<K, Map<string, AnyMessage>>, key: K, variant: string, build: () => Secret): AnyMessage {
   let byVariant = cache.get(key);
   if (!byVariant) {
     byVariant = new Map();

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { status as Status, type Metadata } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
+import type { Status__Output as RpcStatus } from '../generated/google/rpc/Status';
+import type { PermissionDeniedDetails__Output } from '../generated/spire/api/types/PermissionDeniedDetails';
 import { PROTO_DIR } from '../common/proto-files';
 
 /**
@@ -26,10 +28,10 @@ export function agentDeniedReason(error: unknown): string | undefined {
   if (!Buffer.isBuffer(details)) return undefined;
   try {
     const types = detailTypes();
-    const status = types.status.decode(details) as unknown as { details?: { type_url: string; value: Uint8Array }[] };
+    const status = types.status.decode(details) as unknown as Partial<RpcStatus>;
     const detail = status.details?.find((any) => any.type_url.endsWith('/spire.api.types.PermissionDeniedDetails'));
     if (!detail) return undefined;
-    const decoded = types.denied.toObject(types.denied.decode(detail.value), { enums: String }) as { reason?: string };
+    const decoded = types.denied.toObject(types.denied.decode(detail.value), { enums: String }) as Partial<PermissionDeniedDetails__Output>;
     return decoded.reason ?? 'UNKNOWN';
   } catch {
     return undefined;

@@ -1,32 +1,12 @@
-import type { ProtoStruct } from './protobuf-struct';
-
-/** The JWT half of the Workload API, as @grpc/proto-loader presents it (field names as in proto/). */
-export interface JwtSvidRequest {
-  audience: string[];
-  spiffe_id: string;
-}
-
-export interface JwtSvidMessage {
-  spiffe_id: string;
-  svid: string;
-  hint: string;
-}
-
-export interface JwtSvidResponse {
-  svids: JwtSvidMessage[];
-}
-
-export interface JwtBundlesResponse {
-  /** Keyed by trust domain ID (`spiffe://example.org`); each value a JWKS document, UTF-8 JSON. */
-  bundles: Record<string, Buffer>;
-}
-
-export interface ValidateJwtSvidRequest {
-  audience: string;
-  svid: string;
-}
-
-export interface ValidateJwtSvidResponse {
-  spiffe_id: string;
-  claims: ProtoStruct;
-}
+/**
+ * The JWT half of the Workload API (proto/workload.proto), generated into src/generated/
+ * (`npm run gen:proto`). As in messages.ts, every field is set on what is sent, so the complete
+ * (`__Output`) types serve the handlers and the CLI alike.
+ */
+export type { JWTSVIDRequest__Output as JwtSvidRequest } from '../generated/JWTSVIDRequest';
+export type { JWTSVID__Output as JwtSvidMessage } from '../generated/JWTSVID';
+export type { JWTSVIDResponse__Output as JwtSvidResponse } from '../generated/JWTSVIDResponse';
+/** `bundles` is keyed by trust domain ID (`spiffe://example.org`); each value a JWKS document, UTF-8 JSON. */
+export type { JWTBundlesResponse__Output as JwtBundlesResponse } from '../generated/JWTBundlesResponse';
+export type { ValidateJWTSVIDRequest__Output as ValidateJwtSvidRequest } from '../generated/ValidateJWTSVIDRequest';
+export type { ValidateJWTSVIDResponse__Output as ValidateJwtSvidResponse } from '../generated/ValidateJWTSVIDResponse';

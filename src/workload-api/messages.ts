@@ -1,20 +1,8 @@
-/** Workload API messages as @grpc/proto-loader presents them (keepCase: field names as in proto/). */
-export interface X509SvidMessage {
-  spiffe_id: string;
-  x509_svid: Buffer;
-  x509_svid_key: Buffer;
-  bundle: Buffer;
-  hint: string;
-}
-
-export interface X509SvidResponse {
-  svids: X509SvidMessage[];
-  crl: Buffer[];
-  federated_bundles: Record<string, Buffer>;
-}
-
-/** Standard numbering: crl = 1, bundles = 2 (spiffe/spiffe standards/workloadapi.proto). */
-export interface X509BundlesResponse {
-  crl: Buffer[];
-  bundles: Record<string, Buffer>;
-}
+/**
+ * Workload API messages (proto/workload.proto), generated into src/generated/ (`npm run gen:proto`).
+ * The agent sets every field of what it sends, so one complete (`__Output`) type serves both the
+ * handlers that send these and the CLI that receives them.
+ */
+export type { X509SVID__Output as X509SvidMessage } from '../generated/X509SVID';
+export type { X509SVIDResponse__Output as X509SvidResponse } from '../generated/X509SVIDResponse';
+export type { X509BundlesResponse__Output as X509BundlesResponse } from '../generated/X509BundlesResponse';

@@ -1,20 +1,12 @@
-/**
- * google.protobuf.Struct as @grpc/proto-loader presents it: `{ fields: { name: Value } }`, where
- * a Value sets exactly one member of its `kind` oneof. On encode the set member is enough; on
- * decode (with `oneofs: true`) `kind` also names it. JSON numbers all become numberValue, a
- * double, as protobuf's own JSON mapping does.
- */
-export type ProtoValue =
-  | { nullValue: 'NULL_VALUE' | 0; kind?: 'nullValue' }
-  | { numberValue: number; kind?: 'numberValue' }
-  | { stringValue: string; kind?: 'stringValue' }
-  | { boolValue: boolean; kind?: 'boolValue' }
-  | { structValue: ProtoStruct; kind?: 'structValue' }
-  | { listValue: { values: ProtoValue[] }; kind?: 'listValue' };
+import type { Struct__Output as ProtoStruct } from '../generated/google/protobuf/Struct';
+import type { Value__Output as ProtoValue } from '../generated/google/protobuf/Value';
 
-export interface ProtoStruct {
-  fields: Record<string, ProtoValue>;
-}
+/**
+ * google.protobuf.Struct as @grpc/proto-loader presents it (types generated into src/generated/):
+ * `{ fields: { name: Value } }`, where a Value sets exactly one member of its `kind` oneof. On
+ * encode the set member is enough; on decode (with `oneofs: true`) `kind` also names it. JSON
+ * numbers all become numberValue, a double, as protobuf's own JSON mapping does.
+ */
 
 /** A JSON object (such as JWT claims) as a Struct. Values JSON cannot hold are rejected. */
 export function toStruct(object: Readonly<Record<string, unknown>>): ProtoStruct {
@@ -50,18 +42,17 @@ export function fromStruct(struct: ProtoStruct | null | undefined): Record<strin
 }
 
 export function fromValue(value: ProtoValue): unknown {
-  const members = value as Record<string, unknown> & { kind?: string };
   // Without `oneofs: true` there is no `kind`; the one member present is the set one.
-  const kind = members.kind ?? Object.keys(members).find((key) => key !== 'kind');
+  const kind = value.kind ?? (Object.keys(value) as (keyof ProtoValue)[]).find((key) => key !== 'kind');
   switch (kind) {
     case 'stringValue':
     case 'numberValue':
     case 'boolValue':
-      return members[kind];
+      return value[kind];
     case 'structValue':
-      return fromStruct(members.structValue as ProtoStruct);
+      return fromStruct(value.structValue);
     case 'listValue':
-      return ((members.listValue as { values?: ProtoValue[] }).values ?? []).map(fromValue);
+      return (value.listValue?.values ?? []).map(fromValue);
     default:
       return null;
   }

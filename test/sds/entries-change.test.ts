@@ -53,6 +53,8 @@ const delta = (subscribe: string[], unsubscribe: string[] = []): DeltaDiscoveryR
   resource_names_unsubscribe: unsubscribe,
   initial_resource_versions: {},
   response_nonce: '',
+  node: null,
+  error_detail: null,
 });
 const leafId = (resource: { type_url: string; value: Buffer }): string | undefined =>
   uriSan(pemBlocks(decodeOfficialSecret(resource).tls_certificate?.certificate_chain?.inline_bytes?.toString() ?? '')[0] ?? '');
@@ -81,7 +83,7 @@ test('Delta: a name the registration withdraws is answered in removed_resources;
 test('SotW: a registration change that withdraws a subscribed name throws PERMISSION_DENIED naming it; one that keeps it pushes only if content changes', async () => {
   const out = new PassThrough({ objectMode: true });
   const stream = new SecretStream(out, [web, api], store, 'example.org', logger, () => undefined);
-  stream.handle({ type_url: SECRET_TYPE_URL, resource_names: ['default', 'ROOTCA'], version_info: '', response_nonce: '' });
+  stream.handle({ type_url: SECRET_TYPE_URL, resource_names: ['default', 'ROOTCA'], version_info: '', response_nonce: '', node: null, error_detail: null });
   const first = await nextMessage<DiscoveryResponse>(out);
   assert.equal(leafId(first.resources[0] ?? { type_url: '', value: Buffer.alloc(0) }), web.spiffeId);
 
@@ -93,7 +95,7 @@ test('SotW: a registration change that withdraws a subscribed name throws PERMIS
   assert.equal(leafId(moved.resources[0] ?? { type_url: '', value: Buffer.alloc(0) }), api.spiffeId);
 
   const named = new SecretStream(new PassThrough({ objectMode: true }), [web, api], store, 'example.org', logger, () => undefined);
-  named.handle({ type_url: SECRET_TYPE_URL, resource_names: [api.spiffeId], version_info: '', response_nonce: '' });
+  named.handle({ type_url: SECRET_TYPE_URL, resource_names: [api.spiffeId], version_info: '', response_nonce: '', node: null, error_detail: null });
   assert.throws(() => named.updateEntries([web]), (error) => isMeshidError(error, 'NO_IDENTITY') && error.message.includes(api.spiffeId));
   stream.close();
   named.close();

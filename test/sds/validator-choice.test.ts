@@ -5,7 +5,7 @@ import { validatorFormFor } from '../../src/sds/validator-choice';
 
 const node = (version?: [number, number], optOut?: { boolValue: boolean } | { stringValue: string } | { numberValue: number }): EnvoyNode => ({
   ...(version ? { user_agent_build_version: { version: { major_number: version[0], minor_number: version[1], patch: 0 } } } : {}),
-  ...(optOut ? { metadata: { fields: { disable_spiffe_cert_validation: { kind: Object.keys(optOut)[0], ...optOut } } } } : {}),
+  ...(optOut ? { metadata: { fields: { disable_spiffe_cert_validation: { kind: Object.keys(optOut)[0] as 'boolValue' | 'stringValue' | 'numberValue', ...optOut } } } } : {}),
 });
 
 test('the SPIFFE validator from Envoy 1.18 on; trusted_ca below, and when the version is unknown', () => {

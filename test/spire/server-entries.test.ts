@@ -21,6 +21,11 @@ const entry = (overrides: Partial<EntryMessage>): EntryMessage => ({
   dns_names: [],
   revision_number: '0',
   hint: '',
+  admin: false,
+  expires_at: '0',
+  store_svid: false,
+  jwt_svid_ttl: 0,
+  created_at: '0',
   ...overrides,
 });
 
