@@ -62,7 +62,7 @@ const leafId = (resource: { type_url: string; value: Buffer }): string | undefin
 test('Delta: a name the registration withdraws is answered in removed_resources; default follows the new first entry; a re-grant sends it again', async () => {
   const out = new PassThrough({ objectMode: true });
   const errors: unknown[] = [];
-  const stream = new DeltaSecretStream(out, [web, api], store, 'example.org', logger, (error) => errors.push(error));
+  const stream = new DeltaSecretStream({ sink: out, store, trustDomain: 'example.org', logger, onError: (error) => errors.push(error) }, [web, api]);
   stream.handle(delta(['default', api.spiffeId]));
   const first = await nextMessage<DeltaDiscoveryResponse>(out);
   assert.deepEqual(new Map(first.resources.map((resource) => [resource.name, leafId(resource.resource)])), new Map([['default', web.spiffeId], [api.spiffeId, api.spiffeId]]));
@@ -82,7 +82,7 @@ test('Delta: a name the registration withdraws is answered in removed_resources;
 
 test('SotW: a registration change that withdraws a subscribed name throws PERMISSION_DENIED naming it; one that keeps it pushes only if content changes', async () => {
   const out = new PassThrough({ objectMode: true });
-  const stream = new SecretStream(out, [web, api], store, 'example.org', logger, () => undefined);
+  const stream = new SecretStream({ sink: out, store, trustDomain: 'example.org', logger, onError: () => undefined }, [web, api]);
   stream.handle({ type_url: SECRET_TYPE_URL, resource_names: ['default', 'ROOTCA'], version_info: '', response_nonce: '', node: null, error_detail: null });
   const first = await nextMessage<DiscoveryResponse>(out);
   assert.equal(leafId(first.resources[0] ?? { type_url: '', value: Buffer.alloc(0) }), web.spiffeId);
@@ -94,7 +94,7 @@ test('SotW: a registration change that withdraws a subscribed name throws PERMIS
   const moved = await nextMessage<DiscoveryResponse>(out);
   assert.equal(leafId(moved.resources[0] ?? { type_url: '', value: Buffer.alloc(0) }), api.spiffeId);
 
-  const named = new SecretStream(new PassThrough({ objectMode: true }), [web, api], store, 'example.org', logger, () => undefined);
+  const named = new SecretStream({ sink: new PassThrough({ objectMode: true }), store, trustDomain: 'example.org', logger, onError: () => undefined }, [web, api]);
   named.handle({ type_url: SECRET_TYPE_URL, resource_names: [api.spiffeId], version_info: '', response_nonce: '', node: null, error_detail: null });
   assert.throws(() => named.updateEntries([web]), (error) => isMeshidError(error, 'NO_IDENTITY') && error.message.includes(api.spiffeId));
   stream.close();
