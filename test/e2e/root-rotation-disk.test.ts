@@ -135,12 +135,9 @@ describe('disk upstream: files removed', () => {
     assert.equal(refused.status, 422);
     assert.match(refused.body.error ?? '', /cannot read certFile .*short-active\.pem/);
 
-    // Hours later (node CA rotated with the key held in memory), SVIDs still come. Small steps
-    // let each re-mint (real crypto on the thread pool) finish before the clock moves on.
-    for (let step = 0; step < 42; step++) {
-      await clock.advance(10 * MINUTE);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    // Hours later (node CA rotated with the key held in memory), SVIDs still come. Each advance
+    // waits for the re-mints its timers start (the agent's settled(), see agent-harness.ts).
+    for (let step = 0; step < 42; step++) await clock.advance(10 * MINUTE);
     await eventually(() => pushes.length > 1, 'a rotated SVID');
     assert.notEqual(pushes[pushes.length - 1]?.serial, pushes[0]?.serial, 'rotated meanwhile');
     assert.equal(outcome.ended, undefined);
