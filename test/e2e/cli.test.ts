@@ -69,8 +69,8 @@ entries:
   const result = await meshid(['run', '--config', 'bad.yaml'], { cwd: dir });
   assert.equal(result.code, 2, result.stderr);
   assertProblemLines(result.stderr, ['colour', 'trustDomain', 'svid.ttl', 'svid.keyType', 'ca.ttl', 'entries[0].spiffeId', 'entries[0].selectors[0]']);
-  await assert.rejects(stat(socketOf('bad')), 'no socket was created');
-  await assert.rejects(stat(path.join(dir, 'bad-data')), 'no data directory was created');
+  await assert.rejects(stat(socketOf('bad')), { code: 'ENOENT' }, 'no socket was created');
+  await assert.rejects(stat(path.join(dir, 'bad-data')), { code: 'ENOENT' }, 'no data directory was created');
 });
 
 test('problems relating two fields are listed with the others', async () => {
@@ -157,6 +157,6 @@ test('a wrong passphrase, a missing passphrase, a missing key file and a non-CA 
     assert.match(result.stderr, /upstream\(disk\)/, `${name}: the error names the upstream at fault`);
     for (const message of messages) assert.match(result.stderr, message, `${name}: ${result.stderr}`);
     assert.doesNotMatch(result.stderr, /PRIVATE KEY|correct horse|\n\s+at /, `${name}: no key material, passphrase or stack trace`);
-    await assert.rejects(stat(socketOf(name)), `${name}: no socket was created`);
+    await assert.rejects(stat(socketOf(name)), { code: 'ENOENT' }, `${name}: no socket was created`);
   }
 });
