@@ -11,6 +11,7 @@ import { FakeClock } from '../support/fake-clock';
 import { NginxServer } from '../support/nginx';
 import { openssl } from '../support/openssl';
 import { makeTempDir } from '../support/temp-dir';
+import { needs } from '../support/tools';
 
 const run = promisify(execFile);
 const MINUTE = 60_000;
@@ -31,7 +32,7 @@ async function servedSerial(port: number, dir: string): Promise<string> {
   return stdout.trim().replace(/^serial=/, '').toLowerCase();
 }
 
-describe('files targets feed a real nginx doing mTLS, across a rotation', () => {
+describe('files targets feed a real nginx doing mTLS, across a rotation', { skip: needs('nginx', 'curl') }, () => {
   // Certificates are minted on the fake clock but checked by nginx and curl on the real one, so
   // the fake clock starts 40 minutes in the past: before and after a 35-minute advance every
   // certificate is valid in real time.
