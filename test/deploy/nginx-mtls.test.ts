@@ -75,7 +75,7 @@ function request(socketPath: string, client: { cert: string; key: string } | und
   });
 }
 
-describe('deploy/nginx/meshid-mtls.conf', { skip: needs('nginx') }, () => {
+describe('deploy/nginx/meshid-mtls.conf', { skip: needs('nginx', 'openssl') }, () => {
   let dir: string;
   let harness: Harness;
   let nginxProcess: ChildProcess | undefined;

@@ -32,7 +32,7 @@ async function servedSerial(port: number, dir: string): Promise<string> {
   return stdout.trim().replace(/^serial=/, '').toLowerCase();
 }
 
-describe('files targets feed a real nginx doing mTLS, across a rotation', { skip: needs('nginx', 'curl') }, () => {
+describe('files targets feed a real nginx doing mTLS, across a rotation', { skip: needs('nginx', 'curl', 'openssl') }, () => {
   // Certificates are minted on the fake clock but checked by nginx and curl on the real one, so
   // the fake clock starts 40 minutes in the past: before and after a 35-minute advance every
   // certificate is valid in real time.

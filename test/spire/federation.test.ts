@@ -25,7 +25,7 @@ async function until<T>(stream: StreamReader<T>, done: (message: T) => boolean, 
   }
 }
 
-describe('federated bundles held by the server reach the Workload API and SDS of entries that federate', { skip: NOT_ROOT || needs('spire-server') }, () => {
+describe('federated bundles held by the server reach the Workload API and SDS of entries that federate', { skip: NOT_ROOT || needs('spire-server', 'openssl') }, () => {
   let server: SpireServer;
   let node: SpireNodeAgent;
   let foreignDer: Buffer;

@@ -17,6 +17,7 @@ export type ToolName =
   | 'nginx'
   | 'curl'
   | 'keytool'
+  | 'openssl'
   | 'systemd-analyze'
   | 'kubectl'
   | 'envoy'
@@ -58,6 +59,7 @@ export const TOOLS: Readonly<Record<ToolName, Tool>> = {
   nginx: { where: () => `${NGINX} or nginx on PATH`, present: () => executable(NGINX) || onPath('nginx'), install: { apt: 'nginx' } },
   curl: { where: () => 'curl on PATH', present: () => onPath('curl'), install: { apt: 'curl' } },
   keytool: { where: () => 'keytool on PATH', present: () => onPath('keytool'), install: { apt: 'default-jre-headless' } },
+  openssl: { where: () => 'openssl on PATH', present: () => onPath('openssl'), install: { apt: 'openssl' } },
   'systemd-analyze': { where: () => 'systemd-analyze on PATH', present: () => onPath('systemd-analyze'), install: { apt: 'systemd' } },
   kubectl: { where: () => 'kubectl on PATH', present: () => onPath('kubectl'), install: { note: 'kubectl (not packaged by Debian): put its release binary on PATH' } },
   envoy: peer('envoy'),

@@ -22,8 +22,8 @@ import { securityHeader, StreamReader, workloadClient, type X509SvidResponse } f
 import { assertSignsVerifiableIntermediate } from './chain-check';
 
 const MINUTE = 60_000;
-/** Every test here drives a real SoftHSM v2 token. */
-const SOFTHSM = { skip: needs('softhsm2') };
+/** Every test here drives a real SoftHSM v2 token; openssl checks what it signs. */
+const SOFTHSM = { skip: needs('softhsm2', 'openssl') };
 const KEY_TYPES: HsmKeyType[] = ['ec-p256', 'rsa-3072'];
 /** A shared object that is not a PKCS#11 module (no C_GetFunctionList): the peer-credentials addon. */
 const NOT_A_PKCS11_MODULE = path.join(__dirname, '..', '..', '..', 'build', 'Release', 'peer_credentials.node');
