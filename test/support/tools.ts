@@ -39,14 +39,17 @@ const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 /** nginx is in /usr/sbin, which is not on every user's PATH. */
 const NGINX = '/usr/sbin/nginx';
 
-function executable(file: string): boolean {
+function accessible(file: string, mode: number): boolean {
   try {
-    accessSync(file, constants.X_OK);
+    accessSync(file, mode);
     return true;
   } catch {
     return false;
   }
 }
+const executable = (file: string): boolean => accessible(file, constants.X_OK);
+/** A shared library is loaded, not run: it need only be readable. */
+const readable = (file: string): boolean => accessible(file, constants.R_OK);
 
 function onPath(command: string): boolean {
   return (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir !== '' && executable(path.join(dir, command)));
@@ -55,7 +58,7 @@ function onPath(command: string): boolean {
 const peer = (name: string): Tool => ({ where: () => peerPath(name), present: () => executable(peerPath(name)), install: { script: '.ci/install-peers' } });
 
 export const TOOLS: Readonly<Record<ToolName, Tool>> = {
-  softhsm2: { where: () => `softhsm2-util on PATH and ${SOFTHSM_MODULE}`, present: () => onPath('softhsm2-util') && executable(SOFTHSM_MODULE), install: { apt: 'softhsm2' } },
+  softhsm2: { where: () => `softhsm2-util on PATH and ${SOFTHSM_MODULE}`, present: () => onPath('softhsm2-util') && readable(SOFTHSM_MODULE), install: { apt: 'softhsm2' } },
   nginx: { where: () => `${NGINX} or nginx on PATH`, present: () => executable(NGINX) || onPath('nginx'), install: { apt: 'nginx' } },
   curl: { where: () => 'curl on PATH', present: () => onPath('curl'), install: { apt: 'curl' } },
   keytool: { where: () => 'keytool on PATH', present: () => onPath('keytool'), install: { apt: 'default-jre-headless' } },
