@@ -1,7 +1,7 @@
-import { oid, TAG } from '../../../identity/der';
-import { children, contentOf, encodingOf, readElement, type Element } from '../../../identity/der-reader';
-import { EXT, GENERAL_NAME, KEY_USAGE } from '../../../identity/x509-extensions';
-import { parseTime } from '../../../identity/x509-time';
+import { oid, TAG } from '../../identity/der';
+import { children, contentOf, encodingOf, readElement, type Element } from '../../identity/der-reader';
+import { EXT, GENERAL_NAME, KEY_USAGE } from '../../identity/x509-extensions';
+import { parseTime } from '../../identity/x509-time';
 
 /**
  * The parts of a certificate the doctor judges, read from the DER with the identity module's

@@ -1,4 +1,4 @@
-import { parseDuration } from '../config/duration';
+import { parseDuration } from '../agent/config/duration';
 
 /** `--output`: human-readable text by default, `json` for scripts. */
 export type OutputFormat = 'text' | 'json';

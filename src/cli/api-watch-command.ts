@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import type { X509SvidResponse } from '../../workload/workload-api/messages';
+import type { X509SvidResponse } from '../workload/workload-api/messages';
 import { parseOptions, usageError, type Command } from './command';
 import { parseOutputFormat, type OutputFormat } from './cli-options';
 import { splitDerCertificates } from './der-chain';

@@ -1,5 +1,5 @@
-import { isMeshidError } from '../../../errors';
-import { SpiffeId } from '../../../identity/spiffe-id';
+import { isMeshidError } from '../../errors';
+import { SpiffeId } from '../../identity/spiffe-id';
 import { describe, type ExaminedCertificate } from './examined-certificate';
 import type { Finding } from './finding';
 

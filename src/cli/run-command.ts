@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { isMeshidError } from '../../errors';
-import { startAgent } from '../agent';
-import { embeddedDefaults } from '../config/defaults';
-import { loadConfigFile } from '../config/load';
-import { FileContentWatcher } from '../../file-content-watcher';
-import { createLogger } from '../logger';
+import { isMeshidError } from '../errors';
+import { startAgent } from '../agent/agent';
+import { embeddedDefaults } from '../agent/config/defaults';
+import { loadConfigFile } from '../agent/config/load';
+import { FileContentWatcher } from '../file-content-watcher';
+import { createLogger } from '../agent/logger';
 import { EXIT_USAGE, parseOptions, type Command } from './command';
 
 const HELP = `Usage: meshid run [--config FILE]

@@ -1,4 +1,4 @@
-import { fromStruct } from '../../workload/workload-api/protobuf-struct';
+import { fromStruct } from '../workload/workload-api/protobuf-struct';
 import { parseOptions, usageError, type Command } from './command';
 import { parseOutputFormat, parseTimeoutMs } from './cli-options';
 import { resolveEndpointSocket } from './endpoint-socket';

@@ -1,5 +1,5 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { formatDuration } from '../config/duration';
+import { formatDuration } from '../agent/config/duration';
 import { parseOptions, usageError, type Command } from './command';
 import { parseTimeoutMs } from './cli-options';
 import { resolveEndpointSocket } from './endpoint-socket';

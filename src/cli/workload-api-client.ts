@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_DIR, WORKLOAD_API_PROTO } from '../../proto-files';
-import type { JwtSvidRequest, JwtSvidResponse, ValidateJwtSvidRequest, ValidateJwtSvidResponse } from '../../workload/workload-api/jwt-messages';
-import type { X509BundlesResponse, X509SvidResponse } from '../../workload/workload-api/messages';
+import { PROTO_DIR, WORKLOAD_API_PROTO } from '../proto-files';
+import type { JwtSvidRequest, JwtSvidResponse, ValidateJwtSvidRequest, ValidateJwtSvidResponse } from '../workload/workload-api/jwt-messages';
+import type { X509BundlesResponse, X509SvidResponse } from '../workload/workload-api/messages';
 
 type Unary<Req, Res> = (request: Req, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response?: Res) => void) => grpc.ClientUnaryCall;
 type ServerStream<Res> = (request: object, metadata: grpc.Metadata, options: grpc.CallOptions) => grpc.ClientReadableStream<Res>;

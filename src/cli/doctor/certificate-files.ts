@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { pemToDerList } from '../../../identity/pem';
+import { pemToDerList } from '../../identity/pem';
 import { examine, type ExaminedCertificate } from './examined-certificate';
 import type { Finding } from './finding';
 import type { KeyFile } from './key-checks';

@@ -1,5 +1,5 @@
-import type { RootSummary, RotationStatus } from '../../rotation/root-rotation-status';
-import { DEFAULTS } from '../config/schema';
+import type { RootSummary, RotationStatus } from '../rotation/root-rotation-status';
+import { DEFAULTS } from '../agent/config/schema';
 import { parseOptions, usageError, type Command } from './command';
 import { parseOutputFormat, type OutputFormat } from './cli-options';
 
