@@ -1,45 +1,44 @@
+import { Command } from '@commander-js/extra-typings';
 import { X509Certificate } from 'node:crypto';
 import type { X509SvidResponse } from '../workload/workload-api/messages';
-import { parseOptions, usageError, type Command } from './command';
-import { parseOutputFormat, type OutputFormat } from './cli-options';
+import { outputOption, socketOption, type OutputFormat } from './cli-options';
 import { splitDerCertificates } from './der-chain';
 import { resolveEndpointSocket } from './endpoint-socket';
+import { exitWith } from './usage-error';
 import { describeCallError, watchX509 } from './workload-api-client';
 
-const HELP = `Usage: meshid api watch [--socket PATH] [--output json]
+export function apiWatchCommand() {
+  return new Command('watch')
+    .summary('print every X.509-SVID update until interrupted')
+    .description(
+      `Holds a FetchX509SVID stream open and prints every update the agent pushes (the first at once, then one per rotation): each SPIFFE ID with its serial number and notAfter. Runs until interrupted (exit 0); exit 1 if the agent ends the stream.`,
+    )
+    .addOption(socketOption())
+    .addOption(outputOption())
+    .addHelpText('after', '\n--output json prints one JSON line per update: {"receivedAt","svids":[{"spiffeId","serial","notAfter"}]}')
+    .action(async (options) => exitWith(await watch(options)));
+}
 
-Holds a FetchX509SVID stream open and prints every update the agent pushes (the first at once,
-then one per rotation): each SPIFFE ID with its serial number and notAfter. Runs until
-interrupted (exit 0); exit 1 if the agent ends the stream.
-  --output json    one JSON line per update: {"receivedAt","svids":[{"spiffeId","serial","notAfter"}]}`;
-
-export const apiWatchCommand: Command = {
-  run(args) {
-    const { values, exit } = parseOptions(args, { socket: { type: 'string' }, output: { type: 'string' } }, HELP);
-    if (exit !== undefined) return Promise.resolve(exit);
-    const output = parseOutputFormat(values.output);
-    if (!output) return Promise.resolve(usageError(`--output must be json (or text), got "${String(values.output)}"`));
-    const socketPath = resolveEndpointSocket(values.socket as string | undefined, process.env, process.cwd());
-
-    return new Promise((resolve) => {
-      let updates = 0;
-      const watch = watchX509(
-        socketPath,
-        (response) => print(response, ++updates, output),
-        (error) => {
-          console.error(`meshid: watch on ${socketPath} ended: ${error ? describeCallError(error) : 'the agent closed the stream'}`);
-          resolve(1);
-        },
-      );
-      const interrupt = (): void => {
-        watch.stop();
-        resolve(0);
-      };
-      process.once('SIGINT', interrupt);
-      process.once('SIGTERM', interrupt);
-    });
-  },
-};
+function watch(options: { socket?: string; output: OutputFormat }): Promise<number> {
+  const socketPath = resolveEndpointSocket(options.socket, process.env, process.cwd());
+  return new Promise((resolve) => {
+    let updates = 0;
+    const stream = watchX509(
+      socketPath,
+      (response) => print(response, ++updates, options.output),
+      (error) => {
+        console.error(`meshid: watch on ${socketPath} ended: ${error ? describeCallError(error) : 'the agent closed the stream'}`);
+        resolve(1);
+      },
+    );
+    const interrupt = (): void => {
+      stream.stop();
+      resolve(0);
+    };
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
+  });
+}
 
 function print(response: X509SvidResponse, update: number, output: OutputFormat): void {
   const receivedAt = new Date().toISOString();
