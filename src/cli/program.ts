@@ -42,7 +42,7 @@ export function buildProgram(): CommandUnknownOpts {
  * everything typed, as "unknown command" always has ("api fetch pem").
  */
 function group(name: string, summary: string, children: readonly CommandUnknownOpts[]): CommandUnknownOpts {
-  const command = new Command(name).summary(summary).action((_options, self) => {
+  const command = new Command(name).summary(summary).description(summary).action((_options, self) => {
     throw new UsageError(`unknown command "${[...ancestorNames(self), ...self.args].join(' ')}"`);
   });
   for (const child of children) command.addCommand(child);
