@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { AgentProcesses, meshid, MESHID_MAIN } from '../support/meshid-cli';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
+import { freePort } from './support/contract';
 
 const agents = new AgentProcesses();
 after(async () => {
@@ -20,7 +21,7 @@ after(async () => {
 async function agentConfig(selectorUid: number): Promise<{ dir: string; socketPath: string }> {
   const dir = await makeTempDir('meshid-watch-');
   const socketPath = path.join(dir, 'agent.sock');
-  await writeFile(path.join(dir, 'meshid.yaml'), `trustDomain: example.org\ndataDir: ${dir}/data\nsocketPath: ${socketPath}\nentries:\n  - spiffeId: spiffe://example.org/watcher\n    selectors: ['unix:uid:${selectorUid}']\n`);
+  await writeFile(path.join(dir, 'meshid.yaml'), `trustDomain: example.org\ndataDir: ${dir}/data\nsocketPath: ${socketPath}\nadmin:\n  listen: 127.0.0.1:${await freePort()}\nentries:\n  - spiffeId: spiffe://example.org/watcher\n    selectors: ['unix:uid:${selectorUid}']\n`);
   return { dir, socketPath };
 }
 
