@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import type { FileTargetConfig } from './file-target-config';
 import type { Clock } from '../common/clock';
+import { MeshidError } from '../common/errors';
 import type { SvidSource } from '../serving/svid-source';
 import { FileTarget } from './file-target';
+import { fileTargetLayoutProblems } from './file-target-layout';
 
 export interface FileTargetsOptions {
   readonly store: SvidSource;
@@ -18,23 +20,28 @@ export class FileTargets {
 
   constructor(private readonly options: FileTargetsOptions) {}
 
-  /** Starts new targets, stops removed ones; an unchanged target keeps running untouched. */
+  /**
+   * Starts new targets, stops removed ones; an unchanged target keeps running untouched.
+   * Checks the layout and every new target's directory first, and throws INVALID_CONFIG (nothing
+   * replaced) if one is refused. Does not wait for the writes, let alone afterWrite: the agent
+   * serves while they land (`settled()` waits for them).
+   */
   async replace(targets: readonly FileTargetConfig[]): Promise<void> {
+    const problems = fileTargetLayoutProblems(targets);
+    if (problems.length > 0) throw new MeshidError('INVALID_CONFIG', `files: ${problems.join('; ')}`);
     const wanted = new Map(targets.map((target) => [JSON.stringify(target), target]));
+    const added = [...wanted].filter(([key]) => !this.running.has(key)).map(([key, target]) => [key, new FileTarget({ target, ...this.options })] as const);
+    for (const [, fileTarget] of added) await fileTarget.prepare();
     for (const [key, running] of this.running) {
       if (!wanted.has(key)) {
         running.stop();
         this.running.delete(key);
       }
     }
-    const started: Promise<void>[] = [];
-    for (const [key, target] of wanted) {
-      if (this.running.has(key)) continue;
-      const fileTarget = new FileTarget({ target, ...this.options });
+    for (const [key, fileTarget] of added) {
       this.running.set(key, fileTarget);
-      started.push(fileTarget.start());
+      void fileTarget.start(); // never rejects: a failed write is logged and retried
     }
-    await Promise.all(started);
   }
 
   async settled(): Promise<void> {
