@@ -82,11 +82,13 @@ interface ModeAndOwner {
   readonly uid: number;
 }
 
-function directoryProblem(stats: ModeAndOwner, trustedUids: ReadonlySet<number>, allowSticky: boolean): string | undefined {
-  if (!trustedUids.has(stats.uid)) return `it is owned by uid ${stats.uid}, not by root, meshid's uid or the target's owner; chown it`;
-  const writableByOthers = (stats.mode & 0o022) !== 0;
-  if (writableByOthers && !(allowSticky && (stats.mode & 0o1000) !== 0)) {
-    return `it is writable by ${(stats.mode & 0o020) !== 0 ? 'group' : 'others'} (mode ${(stats.mode & 0o7777).toString(8).padStart(4, '0')}); chmod go-w it`;
+/** What is wrong with a directory (`it` or `its parent <path>`), saying what to run; undefined if fine. */
+function directoryProblem(stats: ModeAndOwner, trustedUids: ReadonlySet<number>, allowSticky: boolean, subject = 'it'): string | undefined {
+  const object = subject === 'it' ? 'it' : subject.replace(/^its parent /, '');
+  if (!trustedUids.has(stats.uid)) return `${subject} is owned by uid ${stats.uid}, not by root, meshid's uid or the target's owner; chown ${object}`;
+  const writableBy = [(stats.mode & 0o020) !== 0 ? 'group' : '', (stats.mode & 0o002) !== 0 ? 'others' : ''].filter((who) => who !== '');
+  if (writableBy.length > 0 && !(allowSticky && (stats.mode & 0o1000) !== 0)) {
+    return `${subject} is writable by ${writableBy.join(' and ')} (mode ${(stats.mode & 0o7777).toString(8).padStart(4, '0')}); chmod go-w ${object}`;
   }
   return undefined;
 }
@@ -114,8 +116,8 @@ async function checkAncestors(absolute: string, trustedUids: ReadonlySet<number>
       continue; // where it points is checked on the resolved path
     }
     if (!stats.isDirectory()) throw new MeshidError('INVALID_CONFIG', `files target directory ${absolute}: ${current} is not a directory`);
-    const problem = directoryProblem(stats, trustedUids, !last);
-    if (problem) throw unsafe(absolute, last ? problem : `its parent ${current}: ${problem.replace(/^it /, '')}`);
+    const problem = directoryProblem(stats, trustedUids, !last, last ? 'it' : `its parent ${current}`);
+    if (problem) throw unsafe(absolute, problem);
   }
 }
 
