@@ -12,6 +12,7 @@ import { FileTarget } from '../../src/files/file-target';
 import { NodeCa } from '../../src/rotation/node-ca';
 import { SvidStore } from '../../src/rotation/svid-store';
 import { startTestAgent } from '../support/agent-harness';
+import { capturedLogger } from '../support/captured-logger';
 import { FakeClock } from '../support/fake-clock';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { until } from '../support/until';
@@ -95,6 +96,45 @@ test('afterWrite runs one at a time per target; writes that land meanwhile share
     await writeFile(fifo, 'go\n');
     await fileTarget.settled();
     assert.equal(runs(), 2, 'the three writes during the first run shared one more run');
+  } finally {
+    fileTarget.stop();
+    store.stop();
+    ca.stop();
+  }
+});
+
+test('a hook over its timeout is killed with its whole process group and logged as failed; the files stay', async () => {
+  const clock = new FakeClock(Date.now());
+  const dir = await makeTempDir('meshid-hook-');
+  const fifo = await makeFifo(dir);
+  const { logger, records } = capturedLogger();
+  const config = parseConfig(
+    {
+      trustDomain: 'example.org',
+      dataDir: path.join(dir, 'data'),
+      socketPath: path.join(dir, 'a.sock'),
+      files: [{ spiffeId: 'spiffe://example.org/app', certFile: 'out/chain.pem', keyFile: 'out/key.pem', afterWrite: `cat ${fifo} >/dev/null; echo never` }],
+    },
+    { baseDir: dir },
+  );
+  const ca = new NodeCa({ upstream: await loadConfiguredUpstream(config, new Date(clock.now())), trustDomain: 'example.org', caTtlMs: config.ca.ttlMs, leafKeyType: 'ec-p256', clock, logger, random: () => 0.5 });
+  await ca.start();
+  const store = new SvidStore({ ca, svidTtlMs: config.svid.ttlMs, clock, logger, random: () => 0.5 });
+  const target = config.files[0];
+  assert.ok(target);
+  // The fifo is never written: only the timeout (kept short here) ends the hook.
+  const fileTarget = new FileTarget({ target, store, clock, logger, afterWriteTimeoutMs: 200 });
+  try {
+    await fileTarget.start();
+    await fileTarget.settled();
+    const failed = records.find((record) => record.msg === 'afterWrite command failed');
+    assert.ok(failed, 'the timeout is logged');
+    assert.equal(failed.timedOutAfterMs, 200);
+    assert.equal(failed.signal, 'SIGKILL');
+    assert.equal(failed.spiffeId, 'spiffe://example.org/app');
+    assert.equal(existsSync(target.keyFile), true, 'the files are in place regardless');
+    const { stdout } = await run('sh', ['-c', `pgrep -f '[c]at ${fifo}' || true`]);
+    assert.equal(stdout.trim(), '', 'no cat left behind: the process group was killed, not only sh');
   } finally {
     fileTarget.stop();
     store.stop();
