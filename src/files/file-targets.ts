@@ -12,13 +12,28 @@ export interface FileTargetsOptions {
   readonly logger: Logger;
   readonly random?: () => number;
   readonly onWrite?: (result: 'success' | 'failure') => void;
+  /**
+   * Hold the writes of started targets until `resume()`: the agent checks the targets before it
+   * serves but writes them after, so minting and writing N sets does not compete with the
+   * first workloads' requests at start.
+   */
+  readonly startPaused?: boolean;
 }
 
 /** The `files:` targets in force; a live config reload replaces only the targets that changed. */
 export class FileTargets {
   private readonly running = new Map<string, FileTarget>();
+  private resumeWrites: () => void = () => undefined;
+  private readonly resumed: Promise<void>;
 
-  constructor(private readonly options: FileTargetsOptions) {}
+  constructor(private readonly options: FileTargetsOptions) {
+    this.resumed = options.startPaused ? new Promise((resolve) => (this.resumeWrites = resolve)) : Promise.resolve();
+  }
+
+  /** Lets the writes of a `startPaused` instance begin. */
+  resume(): void {
+    this.resumeWrites();
+  }
 
   /**
    * Starts new targets, stops removed ones; an unchanged target keeps running untouched.
@@ -40,11 +55,13 @@ export class FileTargets {
     }
     for (const [key, fileTarget] of added) {
       this.running.set(key, fileTarget);
-      void fileTarget.start(); // never rejects: a failed write is logged and retried
+      // Never rejects: a failed write is logged and retried.
+      void this.resumed.then(() => (this.running.get(key) === fileTarget ? fileTarget.start() : undefined));
     }
   }
 
   async settled(): Promise<void> {
+    await this.resumed;
     await Promise.all([...this.running.values()].map((target) => target.settled()));
   }
 
