@@ -17,11 +17,15 @@ export const pkcs12InSet = (target: TargetPaths): boolean => target.pkcs12File !
  * `files[i].key: message` lines: chain, key and bundle of a target in one directory, one target
  * per directory, and no file named like the layout's own `..` entries. pkcs12File may live
  * elsewhere: a keystore holds key and chain in one file, so it is replaced on its own.
+ * Entries left undefined (targets the schema already rejected) keep the indices of the others.
+ * FileTargets.replace runs it (start: exit 2; reload: refused); the config's cross-field rules
+ * can run it too, so `config check` reports the same lines.
  */
-export function fileTargetLayoutProblems(targets: readonly TargetPaths[]): string[] {
+export function fileTargetLayoutProblems(targets: readonly (TargetPaths | undefined)[]): string[] {
   const problems: string[] = [];
   const owners = new Map<string, number>();
   targets.forEach((target, index) => {
+    if (target === undefined) return; // invalid on its own: reported by the schema
     const where = `files[${index}]`;
     const dir = targetDirectory(target);
     for (const key of ['keyFile', 'bundleFile'] as const) {
