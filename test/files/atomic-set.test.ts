@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { lstat, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { DATA_LINK, removeStale, writeAtomicSet, type SetFile } from '../../src/files/atomic-dir-writer';
+import { DATA_LINK, removeStale, writeAtomicSet, writeSingleFile, type SetFile } from '../../src/files/atomic-dir-writer';
 import { TargetDirectory } from '../../src/files/target-directory';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 
@@ -90,4 +90,23 @@ test('at start, sets ..data does not name, ..data_tmp and temp files of an inter
   }
   assert.deepEqual((await readdir(dir)).sort(), [inForce, DATA_LINK, '.other.pem.0a1b2c3d4e5f.tmp', 'bundle.pem', 'chain.pem', 'key.pem'].sort());
   assert.equal(await readFile(path.join(dir, 'key.pem'), 'utf8'), 'key A\n', 'the set in force is kept');
+});
+
+test('a keystore outside the set directory is replaced on its own by a rename, never through a planted link', async () => {
+  const dir = await makeTempDir('meshid-set-');
+  const victim = path.join(await makeTempDir('meshid-victim-'), 'victim');
+  await writeFile(victim, 'victim content');
+  await symlink(victim, path.join(dir, 'app.p12'));
+  const target = await openDir(dir);
+  try {
+    await writeSingleFile(target, { name: 'app.p12', data: 'keystore 1', mode: 0o600 });
+    await writeSingleFile(target, { name: 'app.p12', data: 'keystore 2', mode: 0o600 });
+  } finally {
+    await target.close();
+  }
+  assert.equal(await readFile(victim, 'utf8'), 'victim content');
+  assert.equal((await lstat(path.join(dir, 'app.p12'))).isFile(), true);
+  assert.equal(await readFile(path.join(dir, 'app.p12'), 'utf8'), 'keystore 2');
+  assert.equal((await stat(path.join(dir, 'app.p12'))).mode & 0o777, 0o600);
+  assert.deepEqual(await readdir(dir), ['app.p12'], 'no temp file left');
 });
