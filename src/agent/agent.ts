@@ -49,8 +49,11 @@ export interface RunningAgent {
   /** host:port of the admin HTTP server, when enabled. */
   readonly adminAddress: string | undefined;
   readonly metrics: AgentMetrics;
-  /** Resolves when every certificate-file write started so far has finished. */
-  fileTargetsSettled(): Promise<void>;
+  /**
+   * Resolves when every SVID mint started so far (first mints, rotations, re-mints) has finished
+   * and the certificate-file writes it led to are done. For tests on a fake clock.
+   */
+  settled(): Promise<void>;
   /**
    * Applies a new configuration's live keys (entries, files, logLevel) and says which other keys
    * changed and need a restart to take effect.
@@ -206,7 +209,10 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       trustDomain: config.trustDomain,
       adminAddress: admin?.address,
       metrics,
-      fileTargetsSettled: () => fileTargets.settled(),
+      async settled() {
+        await store.settled(); // an installed SVID schedules its file writes before this resolves
+        await fileTargets.settled();
+      },
       async applyConfig(next) {
         const changes = configChanges(current, next);
         for (const key of changes.live) {

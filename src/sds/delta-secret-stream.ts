@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
-import { LatestValuePusher, type MessageSink, type Rendered } from '../common/latest-value-pusher';
+import { LatestValuePusher, type Rendered } from '../common/latest-value-pusher';
 import type { StoreChange } from '../rotation/svid-store';
 import type { SvidSource } from '../serving/svid-source';
+import type { SecretStreamContext } from './secret-stream-context';
 import { isMeshidError } from '../common/errors';
 import type { RegistrationEntry } from '../entries/entries';
 import { checkDeltaSubscriptions } from '../serving/request-limits';
@@ -64,17 +65,16 @@ export class DeltaSecretStream {
   private ackedVersion: number | undefined;
   private readonly pusher: LatestValuePusher<DeltaChanges, DeltaDiscoveryResponse>;
 
+  private readonly store: SvidSource;
+  private readonly trustDomain: string;
+  private readonly logger: Logger;
+
   constructor(
-    stream: MessageSink,
+    context: SecretStreamContext,
     private entries: readonly RegistrationEntry[],
-    private readonly store: SvidSource,
-    private readonly trustDomain: string,
-    private readonly logger: Logger,
-    onError: (error: unknown) => void,
-    /** Push latency per sent response (metrics). */
-    onSent?: (latencySeconds: number) => void,
   ) {
-    this.pusher = new LatestValuePusher(stream, () => this.render(), onError, (changes) => this.toResponse(changes), onSent);
+    ({ store: this.store, trustDomain: this.trustDomain, logger: this.logger } = context);
+    this.pusher = new LatestValuePusher(context.sink, () => this.render(), context.onError, (changes) => this.toResponse(changes), context.onSent);
   }
 
   onStoreChange(change: StoreChange): void {

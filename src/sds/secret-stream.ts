@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
-import { LatestValuePusher, type MessageSink } from '../common/latest-value-pusher';
+import { LatestValuePusher } from '../common/latest-value-pusher';
 import type { StoreChange } from '../rotation/svid-store';
 import type { SvidSource } from '../serving/svid-source';
+import type { SecretStreamContext } from './secret-stream-context';
 import type { RegistrationEntry } from '../entries/entries';
 import { checkSotwNames } from '../serving/request-limits';
 import { SECRET_TYPE_URL, type DiscoveryRequest, type DiscoveryResponse } from './messages';
@@ -41,17 +42,16 @@ export class SecretStream {
   private ackedVersion: number | undefined;
   private readonly pusher: LatestValuePusher<RenderedSecrets, DiscoveryResponse>;
 
+  private readonly store: SvidSource;
+  private readonly trustDomain: string;
+  private readonly logger: Logger;
+
   constructor(
-    stream: MessageSink,
+    context: SecretStreamContext,
     private entries: readonly RegistrationEntry[],
-    private readonly store: SvidSource,
-    private readonly trustDomain: string,
-    private readonly logger: Logger,
-    onError: (error: unknown) => void,
-    /** Push latency per sent response (metrics). */
-    onSent?: (latencySeconds: number) => void,
   ) {
-    this.pusher = new LatestValuePusher(stream, () => renderSecrets(this.sources, this.store, this.form), onError, (rendered) => this.toResponse(rendered), onSent);
+    ({ store: this.store, trustDomain: this.trustDomain, logger: this.logger } = context);
+    this.pusher = new LatestValuePusher(context.sink, () => renderSecrets(this.sources, this.store, this.form), context.onError, (rendered) => this.toResponse(rendered), context.onSent);
   }
 
   onStoreChange(change: StoreChange): void {

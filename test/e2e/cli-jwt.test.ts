@@ -144,7 +144,8 @@ test('api watch: prints the current SVID at once, then each rotation, until inte
     lines.push(...complete);
     for (const wake of waiters.splice(0)) wake();
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': stdout has then been read to its end, so the line count below is final.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const line = async (index: number): Promise<{ svids: { spiffeId: string; serial: string; notAfter: string }[] }> => {
     const bound = Date.now() + 20_000;
     while (lines.length <= index) {

@@ -8,6 +8,7 @@ import { isMeshidError } from '../../src/common/errors';
 import { loadConfiguredUpstream } from '../../src/agent/configured-upstream';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { assertSignsVerifiableIntermediate } from './chain-check';
+import { needs } from '../support/tools';
 
 after(removeTempDirs);
 
@@ -28,7 +29,7 @@ async function assertFails(promise: Promise<unknown>, pattern: RegExp): Promise<
   });
 }
 
-test('the root is created once (key 0600 in a 0700 dataDir) and reused on later starts', async () => {
+test('the root is created once (key 0600 in a 0700 dataDir) and reused on later starts', { skip: needs('openssl') }, async () => {
   const dir = await makeTempDir('meshid-self-signed-');
   const config = configFor(dir);
   const first = await loadConfiguredUpstream(config, new Date());
