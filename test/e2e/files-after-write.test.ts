@@ -48,7 +48,7 @@ test('an afterWrite hook that blocks does not delay the Workload API (finding 9)
     assert.equal(response.svids[0]?.spiffe_id, ROOT_ENTRY.spiffeId, 'served while the hook is blocked');
     assert.equal(existsSync(finished), false, 'the hook was still blocked when the SVID was served');
     await writeFile(fifo, 'go\n');
-    await harness.agent.fileTargetsSettled();
+    await harness.agent.settled();
     assert.equal(existsSync(finished), true);
   } finally {
     stream.call.cancel();
