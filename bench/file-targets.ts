@@ -2,16 +2,16 @@
  * Restart → first SVID with N `files:` targets (issue 14: ≤ 1 s with 20), and restart → all N
  * targets written. Each round starts `meshid run` on the dataDir of the round before, stops it
  * (SIGTERM, waits for it to exit) once measured, and measures from the spawn to (a) the first
- * X509SVIDResponse a new workload connection gets, and (b) the moment every target's `..data`
- * link names a set written by this run. Each target has an afterWrite hook that takes
+ * X509SVIDResponse a new workload connection gets, and (b) the moment every target's chain.pem
+ * is a file written by this run. Each target has an afterWrite hook that takes
  * --hook-ms (a slow `nginx -s reload` stand-in): it must delay neither figure. The agent runs
  * in its own process, as in production. Prints p50/p90/max and the count over 1 s; never a
  * pass/fail.
  *
- *   npm run bench:files -- [--targets 20] [--restarts 20] [--hook-ms 500]
+ *   npm run bench:files -- [--targets 20] [--restarts 20] [--hook-ms 500] [--cli <other build's dist/src/cli/main.js>]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readlinkSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,20 +19,22 @@ import { parseArgs } from 'node:util';
 import { firstMessageMs } from './support/fresh-connection';
 import { percentile } from './support/stats';
 
-const { values } = parseArgs({ options: { targets: { type: 'string', default: '20' }, restarts: { type: 'string', default: '20' }, 'hook-ms': { type: 'string', default: '500' } } });
+const { values } = parseArgs({ options: { targets: { type: 'string', default: '20' }, restarts: { type: 'string', default: '20' }, 'hook-ms': { type: 'string', default: '500' }, cli: { type: 'string' } } });
 const targets = Number(values.targets);
 const restarts = Number(values.restarts);
 const hookSeconds = Number(values['hook-ms']) / 1000;
-const MAIN = path.join(__dirname, '..', 'src', 'agent', 'cli', 'main.js');
+// --cli runs another build's agent (e.g. main's, for the figures before this layout).
+const MAIN = values.cli ?? path.join(__dirname, '..', 'src', 'cli', 'main.js');
 const POLL_MS = 2;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const msSince = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e6;
 
-function dataLinks(dir: string, targets: number): (string | undefined)[] {
+/** The inode each target's chain.pem resolves to: a new one per write, in either layout (set directory or renamed file). */
+function chainInodes(dir: string, targets: number): (number | undefined)[] {
   return Array.from({ length: targets }, (_, index) => {
     try {
-      return readlinkSync(path.join(dir, 'out', `t${index}`, '..data'));
+      return statSync(path.join(dir, 'out', `t${index}`, 'chain.pem')).ino;
     } catch {
       return undefined;
     }
@@ -65,7 +67,7 @@ interface Round {
 
 /** One start: spawn, then poll for the first SVID and for every target's new set. */
 async function startOnce({ config, dir, socketPath, targets }: Setup): Promise<{ agent: ChildProcess; round: Round }> {
-  const before = dataLinks(dir, targets);
+  const before = chainInodes(dir, targets);
   const started = process.hrtime.bigint();
   const agent = spawn(process.execPath, [MAIN, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
   let firstSvidMs: number | undefined;
@@ -88,8 +90,8 @@ async function startOnce({ config, dir, socketPath, targets }: Setup): Promise<{
   const written = (async () => {
     for (;;) {
       if (agent.exitCode !== null) throw new Error(`agent exited with ${agent.exitCode}`);
-      const now = dataLinks(dir, targets);
-      if (now.every((link, index) => link !== undefined && link !== before[index])) {
+      const now = chainInodes(dir, targets);
+      if (now.every((inode, index) => inode !== undefined && inode !== before[index])) {
         allWrittenMs = msSince(started);
         return;
       }
@@ -130,6 +132,7 @@ async function setUp(count: number): Promise<Setup> {
  */
 async function main(): Promise<void> {
   const setups = [await setUp(0), await setUp(targets)];
+  console.log(`agent: ${MAIN}`);
   console.log(`restart → first SVID / all targets written: ${targets} files targets with afterWrite "sleep ${hookSeconds}" each, vs none; ${restarts} restarts of each, alternating (a first start of each not counted)`);
   const rounds = new Map<Setup, Round[]>(setups.map((setup) => [setup, []]));
   try {
