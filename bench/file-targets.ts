@@ -150,6 +150,12 @@ async function main(): Promise<void> {
       console.log(summary(`${String(setup.targets).padStart(2)} targets, first SVID         `, samples.map((round) => round.firstSvidMs)));
       if (setup.targets > 0) console.log(summary(`${String(setup.targets).padStart(2)} targets, all targets written`, samples.map((round) => round.allWrittenMs)));
     }
+    // Paired by round (the two starts ran back to back under the same load): what the targets add.
+    const [none, withTargets] = setups.map((setup) => rounds.get(setup) ?? []);
+    const added = (withTargets ?? []).map((round, index) => round.firstSvidMs - (none?.[index]?.firstSvidMs ?? NaN));
+    console.log(`first SVID, ${targets} targets minus none, same round: p50 ${percentile(added, 50).toFixed(0)} ms  min ${Math.min(...added).toFixed(0)} ms  max ${Math.max(...added).toFixed(0)} ms`);
+    const afterFirst = (withTargets ?? []).map((round) => round.allWrittenMs - round.firstSvidMs);
+    console.log(`all targets written minus first SVID: p50 ${percentile(afterFirst, 50).toFixed(0)} ms (negative: the socket waited for the writes)`);
     console.log(`load average at the end: ${os.loadavg().map((load) => load.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs`);
   } finally {
     for (const setup of setups) await rm(setup.dir, { recursive: true, force: true });
