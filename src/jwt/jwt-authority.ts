@@ -133,9 +133,10 @@ export class JwtAuthority {
     return () => this.listeners.delete(listener);
   }
 
-  /** Resolves once the spare key in preparation (if any) is ready or has failed. */
+  /** Resolves once the spare key in preparation (if any) is ready or has failed, and saves in flight are done. */
   async settled(): Promise<void> {
     await this.spare?.catch(() => undefined);
+    await this.saving;
   }
 
   /** A JWT-SVID for `spiffeId` (in this trust domain), for the given audiences. */
