@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { AgentProcess, freePort, killAgentProcesses, writeAgentConfig } from '../support/fault-agent';
+import { AgentProcess, diedAt, freePort, killAgentProcesses, writeAgentConfig } from '../support/fault-agent';
 import { verifyWithJwks } from '../support/jwks-verify';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { callUnary, securityHeader, StreamReader, workloadClient, type JwtBundlesResponse } from '../support/workload-client';
@@ -23,7 +23,7 @@ async function jwks(socketPath: string): Promise<Buffer> {
   }
 }
 
-test('a JWT-SVID minted before a kill -9 validates after the restart (ValidateJWTSVID and the served JWT bundle); the key file is 0600', async () => {
+test('a JWT-SVID minted before a kill -9 (and a second one at the save of the restored keys) validates after the restart (ValidateJWTSVID and the served JWT bundle); the key file is 0600', async () => {
   const dir = await makeTempDir('meshid-jwt-restart-');
   const { configFile, socketPath, dataDir } = await writeAgentConfig(dir, { adminPort: await freePort() });
   const first = AgentProcess.start(configFile, socketPath);
@@ -35,6 +35,10 @@ test('a JWT-SVID minted before a kill -9 validates after the restart (ValidateJW
   assert.ok(token);
   assert.equal((await stat(path.join(dataDir, 'jwt-keys.json'))).mode & 0o777, 0o600);
   await first.stop('SIGKILL');
+
+  // Killed again while the restarted agent saves the keys it restored: the next start still has them.
+  const interrupted = await AgentProcess.start(configFile, socketPath, { faultPoint: 'jwt-keys:written' }).exited;
+  assert.ok(diedAt(interrupted, 'jwt-keys:written'), interrupted.output);
 
   const second = AgentProcess.start(configFile, socketPath);
   await second.serving;
