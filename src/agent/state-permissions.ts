@@ -53,7 +53,10 @@ export async function checkStatePermissions(dataDir: string, options: StatePermi
   }
   let seen = 0;
   const walk = async (dir: string): Promise<void> => {
-    for (const name of (await readdir(dir)).sort()) {
+    const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+      throw refuse(`cannot list ${dir}: ${error.message}`);
+    });
+    for (const name of names.sort()) {
       if (++seen > MAX_ENTRIES) return;
       const file = path.join(dir, name);
       const entry = await lstat(file).catch((error: NodeJS.ErrnoException) => {

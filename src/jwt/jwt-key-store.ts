@@ -90,8 +90,12 @@ export class JwtKeyFile implements JwtKeyStore {
         maxJwtTtlMs: key.maxJwtTtlMs,
       })),
     };
-    await mkdir(this.dataDir, { recursive: true, mode: this.dataDirMode });
-    await writeFileAtomic(this.file, `${JSON.stringify(document)}\n`, 0o600);
+    try {
+      await mkdir(this.dataDir, { recursive: true, mode: this.dataDirMode });
+      await writeFileAtomic(this.file, `${JSON.stringify(document)}\n`, 0o600);
+    } catch (error) {
+      throw fail(`cannot save the signing keys to ${this.file}: ${(error as Error).message}`);
+    }
     faultPoint('jwt-keys:written');
   }
 }

@@ -39,7 +39,10 @@ export async function updateLeafTtls(dataDir: string, update: { readonly raise: 
   for (const root of update.raise) next[rootKey(root)] = Math.max(next[rootKey(root)] ?? 0, update.leafTtlMs);
   const record: LeafTtlRecord = { maxLeafTtlMs: next };
   if (JSON.stringify(record) === JSON.stringify(before)) return;
-  await writeFileAtomic(path.join(dataDir, LEAF_TTL_FILE), `${JSON.stringify(record, null, 2)}\n`, 0o600);
+  const file = path.join(dataDir, LEAF_TTL_FILE);
+  await writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`, 0o600).catch((error: unknown) => {
+    throw new MeshidError('UPSTREAM', `upstream(self-signed): cannot write ${file}: ${(error as Error).message}`);
+  });
 }
 
 async function read(dataDir: string): Promise<LeafTtlRecord> {
