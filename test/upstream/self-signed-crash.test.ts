@@ -44,3 +44,15 @@ test('a staged root beside a different key or cert is an error; nothing is repla
   assert.equal(await readFile(path.join(dataDir, 'upstream-ca.key'), 'utf8'), other.keyPem);
   assert.ok((await readdir(dataDir)).includes('upstream-ca.first-start.pem'));
 });
+
+test('a retired root that is not a root of this trust domain is refused, not put in the bundle', async () => {
+  const dir = await makeTempDir('meshid-retired-');
+  await loadConfiguredUpstream(configFor(dir), new Date());
+  const foreign = await generateRoot('evil.example', new Date());
+  await writeFile(path.join(dir, 'data', 'upstream-ca.retired.pem'), derToPem('CERTIFICATE', foreign.upstream.signingCertificateDer), { mode: 0o644 });
+  await assert.rejects(loadConfiguredUpstream(configFor(dir), new Date()), (error: unknown) => isMeshidError(error, 'UPSTREAM') && /upstream-ca\.retired\.pem in .* is not a root of trust domain example\.org; meshid did not write it/.test(error.message));
+  const own = await generateRoot('example.org', new Date());
+  await writeFile(path.join(dir, 'data', 'upstream-ca.retired.pem'), derToPem('CERTIFICATE', own.upstream.signingCertificateDer), { mode: 0o644 });
+  const upstream = await loadConfiguredUpstream(configFor(dir), new Date());
+  assert.equal(upstream.rootsDer.length, 2, 'a root of this trust domain is served as retired');
+});
