@@ -45,18 +45,17 @@ export async function checkStatePermissions(dataDir: string, options: StatePermi
   if (!directory.isDirectory()) throw refuse(`dataDir ${dataDir} is not a directory`);
   if (directory.uid !== uid) throw refuse(`dataDir ${dataDir} is owned by uid ${directory.uid}, not by the agent's uid ${uid}; run: chown ${uid} ${dataDir}`);
   if ((directory.mode & 0o022) !== 0) {
-    // chmod first, then look: nothing can be added once the mode is narrowed.
+    const openTo = `dataDir ${dataDir} is writable by group or others (mode ${octal(directory.mode)})`;
+    if ((await listDir(dataDir)).length > 0) throw refuse(`${openTo} and not empty, so its files may not be the agent's; check them, then run: chmod ${octal(options.dataDirMode)} ${dataDir}`);
+    // Empty: narrow it, then look again (an entry added before the chmod is seen; none can be added after).
     await chmod(dataDir, options.dataDirMode);
-    if ((await readdir(dataDir)).length > 0) throw refuse(`dataDir ${dataDir} was writable by group or others (mode ${octal(directory.mode)}) and is not empty, so its files may not be the agent's; check them, then run: chmod ${octal(options.dataDirMode)} ${dataDir} (done now) and restart`);
+    if ((await listDir(dataDir)).length > 0) throw refuse(`${openTo}; something was added to it while the agent narrowed it to ${octal(options.dataDirMode)}: check it`);
     options.logger?.warn({ dataDir, mode: octal(directory.mode), now: octal(options.dataDirMode) }, 'dataDir was writable by group or others and empty; narrowed its mode');
     return;
   }
   let seen = 0;
   const walk = async (dir: string): Promise<void> => {
-    const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
-      throw refuse(`cannot list ${dir}: ${error.message}`);
-    });
-    for (const name of names.sort()) {
+    for (const name of (await listDir(dir)).sort()) {
       if (++seen > MAX_ENTRIES) return;
       const file = path.join(dir, name);
       const entry = await lstat(file).catch((error: NodeJS.ErrnoException) => {
@@ -89,6 +88,12 @@ function checkEntry(file: string, writtenByAgent: boolean, holdsKey: boolean, en
   if (entry.uid !== uid && entry.uid !== 0) throw refuse(`${file} is owned by uid ${entry.uid}, not by the agent's uid ${uid} or root; run: chown ${uid} ${file}, or move it away`);
   if ((entry.mode & 0o022) !== 0) throw refuse(`${file} is writable by group or others (mode ${octal(entry.mode)}); run: chmod go-w ${file}`);
   if (holdsKey && entry.isFile() && (entry.mode & 0o077) !== 0) throw refuse(`${file} holds a private key and is readable by group or others (mode ${octal(entry.mode)}); run: chmod 600 ${file}`);
+}
+
+function listDir(dir: string): Promise<string[]> {
+  return readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    throw refuse(`cannot list ${dir}: ${error.message}`);
+  });
 }
 
 function octal(mode: number): string {

@@ -55,7 +55,8 @@ describe('strict modes for dataDir (like ssh StrictModes)', () => {
   test('a world-writable dataDir (1777) that holds files is refused, naming the path and the chmod', async () => {
     const dataDir = await agentDataDir();
     await chmod(dataDir, 0o1777);
-    await assertRefused(dataDir, new RegExp(`dataDir ${dataDir} was writable by group or others \\(mode 1777\\) and is not empty.*chmod 0700 ${dataDir}`));
+    await assertRefused(dataDir, new RegExp(`dataDir ${dataDir} is writable by group or others \\(mode 1777\\) and not empty.*run: chmod 0700 ${dataDir}`));
+    assert.equal(await mode(dataDir), 0o1777, 'left for the operator to check: a restart is refused again');
   });
 
   test('an empty dataDir open to others (a Kubernetes emptyDir is 0777) is narrowed instead', async () => {
@@ -136,6 +137,6 @@ describe('strict modes for dataDir (like ssh StrictModes)', () => {
     await chmod(dataDir, 0o1777);
     const result = await meshid(['run', '--config', configFile], { cwd: dir });
     assert.equal(result.code, 2, result.stderr);
-    assert.match(result.stderr, /^meshid: cannot start: state permissions \(dataDir\): dataDir .* was writable by group or others \(mode 1777\).*chmod 0700/m);
+    assert.match(result.stderr, /^meshid: cannot start: state permissions \(dataDir\): dataDir .* is writable by group or others \(mode 1777\).*chmod 0700/m);
   });
 });
