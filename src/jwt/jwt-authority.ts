@@ -66,8 +66,10 @@ export class JwtAuthority {
   private readonly backoff: Backoff;
   private readonly prepublishMs: number;
   private stopped = false;
-  /** Saves run one at a time, in order, so an older key set never overwrites a newer one. */
+  /** Saves run one at a time, each writing the key set as it is when it runs. */
   private saving: Promise<void> = Promise.resolve();
+  /** A successor being saved: in the store before it is published. */
+  private pending: ManagedKey | undefined;
 
   constructor(private readonly options: JwtAuthorityOptions) {
     this.prepublishMs = options.prepublishMs ?? defaultPrepublishMs(options.keyTtlMs);
@@ -92,16 +94,16 @@ export class JwtAuthority {
     if (!signing) {
       const first = this.managed(await this.generate(), jwtKeyTimes(nowMs, this.scheduleOptions(), true));
       // Saved before it is published or signs (the unusable stored keys are dropped with it).
-      await this.save([first]);
       this.published.push(first);
+      await this.save();
       this.logPublished(first);
       this.announce();
       this.activate(first);
     } else {
       const restored = usable.map((key) => this.restored(key, nowMs, key === signing));
       // The active key's recorded token lifetime is raised before it signs with this agent's.
-      await this.save(restored);
       this.published.push(...restored);
+      await this.save();
       this.announce();
       const active = restored[usable.indexOf(signing)] as ManagedKey;
       const successor = restored.find((key) => key.times.signsFromMs > nowMs);
@@ -210,12 +212,17 @@ export class JwtAuthority {
     this.options.logger.info({ kid: key.published.kid, alg: key.pair.algorithm, signsFrom: new Date(key.times.signsFromMs).toISOString() }, 'JWT signing key published');
   }
 
-  /** Replaces the stored key set with `keys` (a no-op without a store); saves never overlap. */
-  private save(keys: readonly ManagedKey[]): Promise<void> {
+  /**
+   * Stores the published keys and the successor being saved (a no-op without a store). Saves
+   * never overlap, and each takes the key set when it runs, so a later one never loses a key.
+   */
+  private save(): Promise<void> {
     const store = this.options.store;
     if (!store) return Promise.resolve();
-    const snapshot = keys.map((key): StoredJwtKey => ({ pair: key.pair, times: key.times, maxJwtTtlMs: key.maxJwtTtlMs }));
-    const saved = this.saving.then(() => store.save(snapshot));
+    const saved = this.saving.then(() => {
+      const keys = this.pending ? [...this.published, this.pending] : this.published;
+      return store.save(keys.map((key): StoredJwtKey => ({ pair: key.pair, times: key.times, maxJwtTtlMs: key.maxJwtTtlMs })));
+    });
     this.saving = saved.catch(() => undefined);
     return saved;
   }
@@ -244,16 +251,19 @@ export class JwtAuthority {
     }
     if (this.stopped) return;
     const key = this.managed(pair, jwtKeyTimes(this.options.clock.now(), this.scheduleOptions(), false));
+    this.pending = key;
     try {
       // Saved before anyone can see it: a token it signs must validate after a restart.
-      await this.save([...this.published, key]);
+      await this.save();
     } catch (error) {
+      this.pending = undefined;
       const delay = this.backoff.nextDelayMs();
       this.options.logger.error({ err: error, retryInMs: Math.round(delay) }, 'saving the new JWT signing key failed; the active key goes on signing');
       this.spare = Promise.resolve(pair); // the same key, tried again
       this.at(this.options.clock.now() + delay, () => void this.publishSuccessor());
       return;
     }
+    this.pending = undefined;
     if (this.stopped) return;
     this.backoff.reset();
     this.published.push(key);
@@ -268,7 +278,7 @@ export class JwtAuthority {
     this.options.logger.info({ kid: key.published.kid }, 'JWT signing key retired: every token it signed has expired');
     this.announce();
     // Its private key need not be kept any more.
-    this.save(this.published).catch((error: unknown) => this.options.logger.warn({ err: error }, 'removing a retired JWT signing key from the store failed; it goes at the next save'));
+    this.save().catch((error: unknown) => this.options.logger.warn({ err: error }, 'removing a retired JWT signing key from the store failed; it goes at the next save'));
   }
 
   private announce(): void {
