@@ -69,13 +69,17 @@ async function finishFirstStart(firstStartFile: string, staged: string, keyFile:
   for (const { file, pem, mode, point } of wanted) {
     const present = await readIfPresent(file);
     if (present === undefined) {
-      await writeFileAtomic(file, pem, mode);
+      await writeFileAtomic(file, pem, mode).catch((error: unknown) => {
+        throw fail(`cannot finish the root an interrupted first start left in ${firstStartFile}: ${systemReason(error)}`);
+      });
       faultPoint(point);
     } else if (present !== pem) {
       throw fail(`${file} differs from the root ${firstStartFile} holds (left by an interrupted first start); keep the one relying parties trust and remove the other`);
     }
   }
-  await unlink(firstStartFile);
+  await unlink(firstStartFile).catch((error: unknown) => {
+    throw fail(`cannot remove ${firstStartFile}: ${systemReason(error)}`);
+  });
 }
 
 async function reuse(certFile: string, certPem: string, keyFile: string, keyPem: string, trustDomain: string, now: Date): Promise<UpstreamAuthority> {
