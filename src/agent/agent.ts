@@ -16,6 +16,7 @@ import { followsOwnRoots, type AnyUpstream } from '../upstream/upstream-authorit
 import { removeRetiredRoot } from '../upstream/self-signed-rotation';
 import { UpstreamFileWatch, upstreamFiles } from '../upstream/upstream-file-watch';
 import { prepareSuccessor } from '../upstream/upstream-successor';
+import type { UpstreamOptions } from '../upstream/upstream-options';
 import { StaticEntrySource, type EntrySource } from '../workload/entries';
 import { MergedEntrySource } from '../workload/merged-entries';
 import { PeerRegistry } from '../workload/peer-identity';
@@ -88,11 +89,12 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
     if (localEntries instanceof WatchedEntriesFile) cleanups.push(() => localEntries.stop());
     const replaceInlineEntries = (next: AgentConfig['entries']): void => (localEntries instanceof WatchedEntriesFile ? localEntries.replaceInline(next) : localEntries.replace(next));
 
+    const upstreamOptions: UpstreamOptions = { upstream: config.upstream, trustDomain: config.trustDomain, dataDir: config.dataDir, socketPath: config.socketPath };
     // A SPIRE server is both the upstream and a second source of entries (src/upstream/spire/).
-    const spire = config.upstream.type === 'spire' ? await joinSpireServer({ config: config.upstream, trustDomain: config.trustDomain, dataDir: config.dataDir, dataDirMode: dataDirMode(config), leafKeyType: config.svid.keyType, clock, logger, random: deps.random, onSyncFailure: () => metrics.spireSyncFailures.inc() }) : undefined;
+    const spire = config.upstream.type === 'spire' ? await joinSpireServer({ config: config.upstream, trustDomain: config.trustDomain, dataDir: config.dataDir, dataDirMode: dataDirMode(upstreamOptions), leafKeyType: config.svid.keyType, clock, logger, random: deps.random, onSyncFailure: () => metrics.spireSyncFailures.inc() }) : undefined;
     if (spire) cleanups.push(() => spire.upstream.close?.());
     const entries: EntrySource = spire ? new MergedEntrySource([localEntries, spire.entries]) : localEntries;
-    const upstream: AnyUpstream = spire ? spire.upstream : await loadUpstream(config, new Date(clock.now()), logger);
+    const upstream: AnyUpstream = spire ? spire.upstream : await loadUpstream(upstreamOptions, new Date(clock.now()), logger);
     const ca = new NodeCa({
       upstream,
       trustDomain: config.trustDomain,
@@ -117,7 +119,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       clock,
       logger,
       propagationDelayMs: config.ca.rotationPropagationDelayMs,
-      prepare: (trigger) => prepareSuccessor(config, new Date(clock.now()), trigger === 'files-changed' ? trigger : 'admin'),
+      prepare: (trigger) => prepareSuccessor(upstreamOptions, new Date(clock.now()), trigger === 'files-changed' ? trigger : 'admin'),
       onPhase: (phase) => metrics.setRotationPhase(phase),
       onCompleted: () => metrics.rootRotations.inc(),
     });

@@ -2,7 +2,6 @@ import { exec } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { FileTargetConfig } from '../agent/config/agent-config';
 import { derToPem } from '../identity/pem';
 import { Backoff } from '../rotation/backoff';
 import type { Clock, Timer } from '../rotation/clock';
@@ -12,8 +11,25 @@ import { stageFile, type StagedFile } from '../upstream/atomic-file';
 import { buildPkcs12 } from './pkcs12';
 import type { RegistrationEntry } from '../workload/entries';
 
+/** What one `files:` target writes, and where (absolute paths). */
+export interface FileTargetSpec {
+  readonly spiffeId: string;
+  readonly dnsNames: readonly string[];
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly bundleFile?: string;
+  /** Permission bits of keyFile (and pkcs12File), e.g. 0o600. */
+  readonly keyMode: number;
+  readonly owner?: { readonly uid: number; readonly gid: number };
+  /** A PKCS#12 keystore of the same key and chain (Java), protected by the password in the file. */
+  readonly pkcs12File?: string;
+  readonly pkcs12PasswordFile?: string;
+  /** A shell command run after every write (e.g. `nginx -s reload`). */
+  readonly afterWrite?: string;
+}
+
 export interface FileTargetOptions {
-  readonly target: FileTargetConfig;
+  readonly target: FileTargetSpec;
   readonly store: SvidStore;
   readonly clock: Clock;
   readonly logger: Logger;

@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
-import type { FileTargetConfig } from '../agent/config/agent-config';
 import type { Clock } from '../rotation/clock';
 import type { SvidStore } from '../rotation/svid-store';
-import { FileTarget } from './file-target';
+import { FileTarget, type FileTargetSpec } from './file-target';
 
 export interface FileTargetsOptions {
   readonly store: SvidStore;
@@ -19,7 +18,7 @@ export class FileTargets {
   constructor(private readonly options: FileTargetsOptions) {}
 
   /** Starts new targets, stops removed ones; an unchanged target keeps running untouched. */
-  async replace(targets: readonly FileTargetConfig[]): Promise<void> {
+  async replace(targets: readonly FileTargetSpec[]): Promise<void> {
     const wanted = new Map(targets.map((target) => [JSON.stringify(target), target]));
     for (const [key, running] of this.running) {
       if (!wanted.has(key)) {

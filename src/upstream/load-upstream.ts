@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { AgentConfig } from '../agent/config/agent-config';
 import { MeshidError } from '../errors';
 import { parseCertificate } from './ca-checks';
 import { loadDiskUpstream } from './disk-upstream';
@@ -8,12 +7,13 @@ import { loadPkcs11Upstream } from './pkcs11-upstream';
 import { readRetiredRoot, settleInterruptedRotation } from './self-signed-rotation';
 import { loadSelfSignedUpstream } from './self-signed-upstream';
 import type { UpstreamAuthority } from './upstream-authority';
+import type { UpstreamOptions } from './upstream-options';
 
 /**
  * Exactly one upstream per agent, chosen by config. Failures are MeshidError('UPSTREAM') whose
  * message names the upstream: `upstream(disk): …`.
  */
-export function loadUpstream(config: AgentConfig, now: Date, logger?: Logger): Promise<UpstreamAuthority> {
+export function loadUpstream(config: UpstreamOptions, now: Date, logger?: Logger): Promise<UpstreamAuthority> {
   switch (config.upstream.type) {
     case 'self-signed':
       return loadSelfSigned(config, now, logger);
@@ -32,7 +32,7 @@ export function loadUpstream(config: AgentConfig, now: Date, logger?: Logger): P
  * a rotation that had switched but not yet dropped it stays in the bundle (leaves under it may
  * still be valid); the agent drops it once they have expired.
  */
-async function loadSelfSigned(config: AgentConfig, now: Date, logger: Logger | undefined): Promise<UpstreamAuthority> {
+async function loadSelfSigned(config: UpstreamOptions, now: Date, logger: Logger | undefined): Promise<UpstreamAuthority> {
   const settled = await settleInterruptedRotation(config.dataDir);
   if (settled !== undefined) logger?.warn({ dataDir: config.dataDir }, `root rotation: ${settled}`);
   const upstream = await loadSelfSignedUpstream({ dataDir: config.dataDir, trustDomain: config.trustDomain, dataDirMode: dataDirMode(config) }, now);
@@ -48,7 +48,7 @@ async function loadSelfSigned(config: AgentConfig, now: Date, logger: Logger | u
  * users can reach the socket by name, while still no one else can list the directory (the key
  * file itself is 0600 either way).
  */
-export function dataDirMode(config: AgentConfig): number {
+export function dataDirMode(config: UpstreamOptions): number {
   const relative = path.relative(config.dataDir, config.socketPath);
   const socketInside = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
   return socketInside ? 0o711 : 0o700;

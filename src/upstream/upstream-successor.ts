@@ -1,9 +1,9 @@
-import type { AgentConfig } from '../agent/config/agent-config';
 import { MeshidError } from '../errors';
 import { loadDiskUpstream } from './disk-upstream';
 import { loadPkcs11Upstream } from './pkcs11-upstream';
 import { prepareSelfSignedSuccessor } from './self-signed-rotation';
 import type { UpstreamAuthority } from './upstream-authority';
+import type { UpstreamOptions } from './upstream-options';
 
 /** A new upstream authority, ready to take over, with the hooks that persist the handover. */
 export interface UpstreamSuccessor {
@@ -22,7 +22,7 @@ export interface UpstreamSuccessor {
  * label opened again (the operator may have replaced it in the HSM). A rejected successor throws
  * MeshidError('UPSTREAM') naming the problem, and the current upstream stays.
  */
-export function prepareSuccessor(config: AgentConfig, now: Date, trigger: 'admin' | 'files-changed'): Promise<UpstreamSuccessor> {
+export function prepareSuccessor(config: UpstreamOptions, now: Date, trigger: 'admin' | 'files-changed'): Promise<UpstreamSuccessor> {
   const upstream = config.upstream;
   switch (upstream.type) {
     case 'self-signed':

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { SpireUpstreamConfig } from '../../agent/config/agent-config';
 import { MeshidError } from '../../errors';
 import { pemToDerList } from '../../identity/pem';
 import type { Clock } from '../../rotation/clock';
@@ -15,6 +14,7 @@ import { ServerConnection } from './server-connection';
 import { ServerEntrySource } from './server-entry-source';
 import { ServerFederatedBundles } from './server-federated-bundles';
 import { serverSignedUpstream } from './server-signed-upstream';
+import type { SpireUpstreamConfig } from './spire-upstream-config';
 import { readSavedBundle, ServerSync } from './server-sync';
 
 export interface SpireNode {
