@@ -1,11 +1,11 @@
 import type { RootSummary, RotationStatus } from '../../rotation/root-rotation-status';
-import { DEFAULTS } from '../config/schema';
+import { DEFAULT_ADMIN_LISTEN } from '../config/schema';
 import { parseOptions, usageError, type Command } from './command';
 import { parseOutputFormat, type OutputFormat } from './cli-options';
 
 const ROTATE_HELP = `Usage: meshid ca rotate [--admin HOST:PORT] [--output json]
 
-Asks the agent on this node (its admin HTTP, default ${DEFAULTS.adminListen}) to rotate the
+Asks the agent on this node (its admin HTTP, default ${DEFAULT_ADMIN_LISTEN}) to rotate the
 upstream CA, make-before-break: bundles carry the old and new roots first, signing switches once
 they have propagated, and the old roots leave the bundles when the last SVID under them expires.
 Self-signed upstream: a new root is made. Disk: the files are read again. PKCS#11: certFile is
@@ -32,7 +32,7 @@ async function call(args: string[], help: string, method: 'GET' | 'POST', pathna
   if (exit !== undefined) return exit;
   const output = parseOutputFormat(values.output);
   if (!output) return usageError(`--output must be json (or text), got "${String(values.output)}"`);
-  const admin = typeof values.admin === 'string' ? values.admin : DEFAULTS.adminListen;
+  const admin = typeof values.admin === 'string' ? values.admin : DEFAULT_ADMIN_LISTEN;
   let response: Response;
   try {
     response = await fetch(`http://${admin}${pathname}`, { method, ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}), signal: AbortSignal.timeout(30_000) });

@@ -25,7 +25,7 @@ export const runCommand: Command = {
 
     let config;
     try {
-      config = typeof values.config === 'string' ? loadConfigFile(path.resolve(values.config)) : embeddedDefaults({ cwd: process.cwd(), uid: process.getuid?.() ?? 0 });
+      config = typeof values.config === 'string' ? loadConfigFile(path.resolve(values.config), process.env) : embeddedDefaults({ cwd: process.cwd(), uid: process.getuid?.() ?? 0 });
     } catch (error) {
       console.error(`meshid: invalid configuration:\n${(error as Error).message}`);
       return EXIT_USAGE;
@@ -62,7 +62,7 @@ export const runCommand: Command = {
       if (configFile === undefined) return;
       let next;
       try {
-        next = loadConfigFile(configFile);
+        next = loadConfigFile(configFile, process.env);
       } catch (error) {
         const problems = (error as { problems?: string[] }).problems ?? [(error as Error).message];
         logger.error({ file: configFile, problems }, 'configuration change refused; keeping the running configuration');
