@@ -14,10 +14,15 @@ export const MAX_SOCKET_PATH_BYTES = 107;
  * parsed without a problem, so a broken field is reported once, by its own schema.
  */
 export class ParsedValues {
+  private readonly issues: readonly core.$ZodRawIssue[];
+
+  /** `issues` is copied: what the rules themselves report does not make a field invalid. */
   constructor(
     private readonly root: unknown,
-    private readonly issues: readonly core.$ZodRawIssue[],
-  ) {}
+    issues: readonly core.$ZodRawIssue[],
+  ) {
+    this.issues = [...issues];
+  }
 
   /** The value at `at` as parsed, or as given where its parent was rejected; undefined when absent. */
   at(...at: readonly PropertyKey[]): unknown {

@@ -42,8 +42,18 @@ export const mapping = <T extends z.ZodRawShape>(shape: T) =>
 
 export const flag = () => z.boolean({ error: required('true or false') });
 
+/**
+ * A whole number of at least `min`. Not zod's .int(): its issue aborts the whole parse, which
+ * would skip the cross-field refinement, and every problem must be listed at once.
+ */
+export const wholeNumber = (min: number, messages: { notNumber: (issue: { input?: unknown }) => string; notWhole: (value: number) => string; belowMin: (value: number) => string }) =>
+  z.number({ error: messages.notNumber }).superRefine((value, ctx) => {
+    if (!Number.isSafeInteger(value)) ctx.addIssue({ code: 'custom', message: messages.notWhole(value) });
+    if (Number.isInteger(value) && value < min) ctx.addIssue({ code: 'custom', message: messages.belowMin(value) });
+  });
+
 /** A positive whole number (a count or a cap). */
-export const count = () => z.number({ error: required('a positive whole number') }).int({ error: 'must be a whole number' }).positive({ error: 'must be at least 1' });
+export const count = () => wholeNumber(1, { notNumber: required('a positive whole number'), notWhole: () => 'must be a whole number', belowMin: () => 'must be at least 1' });
 
 export function durationProblem(text: string, minMs = 0): string | undefined {
   const ms = parseDuration(text);

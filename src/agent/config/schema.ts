@@ -3,7 +3,7 @@ import { KEY_TYPES } from '../../identity/key-type';
 import { validateTrustDomain } from '../../identity/spiffe-id';
 import { JWT_ALGORITHMS } from '../../jwt/jwt-algorithm';
 import { agentConfigRules, entryListRules, ParsedValues, reportTo } from './cross-field-rules';
-import { count, duration, durationMs, fileField, flag, list, mapping, oneOf, required, ruled, text, type FileField } from './field-schemas';
+import { count, describeValue, duration, durationMs, fileField, flag, list, mapping, oneOf, required, ruled, text, wholeNumber, type FileField } from './field-schemas';
 import { dnsNameProblem, listenAddressProblem, selectorProblem, templateProblem, workloadSpiffeIdProblem } from './field-rules';
 import { upstreamSchema } from './upstream-schema';
 
@@ -76,7 +76,7 @@ function attestorsSchema(file: FileField, env: Environment) {
   return mapping({
     unix: mapping({
       hashBinaries: flag().default(true),
-      maxHashBytes: z.number({ error: required('a number of bytes') }).int().positive().default(256 * 1024 * 1024),
+      maxHashBytes: bytes().default(256 * 1024 * 1024),
     }).prefault({}),
     k8s: z
       .preprocess(
@@ -98,6 +98,12 @@ function attestorsSchema(file: FileField, env: Environment) {
       envAllowlist: list(text()).default([]),
     }).optional(),
   });
+}
+
+/** A positive whole number of bytes; every wrong value is named the same way. */
+function bytes() {
+  const wrong = (value: number): string => `must be a number of bytes, got ${describeValue(value)}`;
+  return wholeNumber(1, { notNumber: required('a number of bytes'), notWhole: wrong, belowMin: wrong });
 }
 
 function kubeletUrlProblem(url: string): string | undefined {

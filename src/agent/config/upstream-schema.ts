@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeValue, duration, mapping, oneOf, required, text, type FileField } from './field-schemas';
+import { describeValue, duration, mapping, oneOf, required, text, wholeNumber, type FileField } from './field-schemas';
 
 /** `upstream:`, one mapping per type; the keys of one type are unknown keys for another. */
 export function upstreamSchema(file: FileField) {
@@ -23,7 +23,7 @@ function pkcs11UpstreamSchema(file: FileField) {
     type: z.literal('pkcs11'),
     module: file(whenMissing),
     tokenLabel: text().optional(),
-    slot: z.number({ error: (issue) => `must be a slot ID (a number), got ${describeValue(issue.input)}` }).int({ error: 'must be a whole number' }).min(0, { error: 'must not be negative' }).optional(),
+    slot: wholeNumber(0, { notNumber: (issue) => `must be a slot ID (a number), got ${describeValue(issue.input)}`, notWhole: () => 'must be a whole number', belowMin: () => 'must not be negative' }).optional(),
     keyLabel: text(whenMissing),
     pinFile: file(whenMissing),
     certFile: file(whenMissing),
