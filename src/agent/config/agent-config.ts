@@ -11,9 +11,3 @@ export type AgentConfig = z.output<ReturnType<typeof agentConfigSchema>>;
 
 /** A configured registration entry: the rule the resolver matches (exactly one of spiffeId and spiffeIdTemplate is set). */
 export type EntryConfig = AgentConfig['entries'][number];
-
-export type UpstreamConfig = AgentConfig['upstream'];
-
-export type FileTargetConfig = AgentConfig['files'][number];
-
-export type LogLevel = AgentConfig['logLevel'];

@@ -8,7 +8,7 @@ import { keyPath } from './cross-field-rules';
 import { describeValue } from './field-schemas';
 import { agentConfigSchema, entriesFileSchema, type ConfigContext, type Environment } from './schema';
 
-export type { AgentConfig, EntryConfig, FileTargetConfig, LogLevel, UpstreamConfig } from './agent-config';
+export type { AgentConfig, EntryConfig } from './agent-config';
 export { ConfigError } from './config-error';
 
 /**
