@@ -1,6 +1,6 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import type { RootSummary, RotationStatus } from '../rotation/root-rotation-status';
-import { DEFAULTS } from '../agent/config/schema';
+import { DEFAULT_ADMIN_LISTEN } from '../agent/config/schema';
 import { outputOption, type OutputFormat } from './cli-options';
 import { exitWith } from './usage-error';
 
@@ -26,7 +26,7 @@ export function caStatusCommand() {
     .action(async (options) => exitWith(await call(options, 'GET', '/ca/rotation')));
 }
 
-const adminOption = () => new Option('--admin <host:port>', "the agent's admin HTTP address").default(DEFAULTS.adminListen);
+const adminOption = () => new Option('--admin <host:port>', "the agent's admin HTTP address").default(DEFAULT_ADMIN_LISTEN);
 
 async function call({ admin, output }: { admin: string; output: OutputFormat }, method: 'GET' | 'POST', pathname: string): Promise<number> {
   let response: Response;

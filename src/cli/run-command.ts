@@ -30,7 +30,7 @@ const SHUTDOWN_GRACE_MS = 5_000;
 async function run(configOption: string | undefined): Promise<number | undefined> {
   let config;
   try {
-    config = configOption !== undefined ? loadConfigFile(path.resolve(configOption)) : embeddedDefaults({ cwd: process.cwd(), uid: process.getuid?.() ?? 0 });
+    config = configOption !== undefined ? loadConfigFile(path.resolve(configOption), process.env) : embeddedDefaults({ cwd: process.cwd(), uid: process.getuid?.() ?? 0 });
   } catch (error) {
     console.error(`meshid: invalid configuration:\n${(error as Error).message}`);
     return EXIT_USAGE;
@@ -67,7 +67,7 @@ async function run(configOption: string | undefined): Promise<number | undefined
     if (configFile === undefined) return;
     let next;
     try {
-      next = loadConfigFile(configFile);
+      next = loadConfigFile(configFile, process.env);
     } catch (error) {
       const problems = (error as { problems?: string[] }).problems ?? [(error as Error).message];
       logger.error({ file: configFile, problems }, 'configuration change refused; keeping the running configuration');
