@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isMeshidError } from '../../src/common/errors';
+import { allowedPeerProblem, allowedPeersOf, partlyRestricted, peerMatcher } from '../../src/entries/allowed-peers';
+import { matchingEntries } from '../../src/entries/entries';
+import type { RegistrationEntry } from '../../src/entries/entries';
+import type { TrustBundle } from '../../src/rotation/x509-svid';
+import { renderSecret } from '../../src/sds/render-secrets';
+import { resolveSecretName, type SecretSource } from '../../src/sds/secret-names';
+import { sameSource } from '../../src/sds/stream-rules';
+import type { SvidSource } from '../../src/serving/svid-source';
+import { decodeOfficialSecret, decodeSpiffeValidator, type OfficialSecret } from './support/official-envoy';
+
+// issue 16 item 1: allowedPeers → match_typed_subject_alt_names. Secrets are decoded with Envoy's
+// official protos (@grpc/grpc-js-xds), so a wrong field number in proto/ fails here.
+
+const entry = (spiffeId: string, allowedPeers?: string[]): RegistrationEntry => ({ spiffeId, selectors: ['unix:uid:1000'], dnsNames: [], ...(allowedPeers ? { allowedPeers } : {}) });
+
+test('allowedPeers items: an exact ID, a trust domain (prefix with "/"), a "/*" path prefix', () => {
+  assert.deepEqual(peerMatcher('spiffe://example.org/web'), { exact: 'spiffe://example.org/web' });
+  assert.deepEqual(peerMatcher('spiffe://other.org'), { prefix: 'spiffe://other.org/' });
+  assert.deepEqual(peerMatcher('spiffe://example.org/ns/prod/*'), { prefix: 'spiffe://example.org/ns/prod/' });
+  assert.deepEqual(peerMatcher('spiffe://example.org/*'), { prefix: 'spiffe://example.org/' }, 'the whole trust domain, spelt with /*');
+});
+
+test('invalid allowedPeers items are refused with the reason and the accepted forms', () => {
+  const cases: [string, RegExp][] = [
+    ['web', /scheme must be "spiffe:\/\/"/],
+    ['https://example.org/web', /scheme/],
+    ['spiffe://Example.org/web', /lowercase/],
+    ['spiffe://example.org/web/', /must not end with "\/"/],
+    ['spiffe://example.org/ns/*/web', /wildcard is allowed only as a final "\/\*" segment/],
+    ['spiffe://example.org/web*', /wildcard is allowed only as a final/],
+    ['spiffe://*', /must follow a trust domain or a path/],
+    ['spiffe://example.org//*', /must not end with/],
+    ['', /scheme/],
+  ];
+  for (const [item, reason] of cases) {
+    const problem = allowedPeerProblem(item);
+    assert.ok(problem, `${item} is refused`);
+    assert.match(problem, reason, item);
+    assert.ok(problem.startsWith(`${JSON.stringify(item)} is not a SPIFFE ID, a trust domain (spiffe://other.org) or a path prefix ending in "/*"`), problem);
+    assert.throws(() => peerMatcher(item), (error) => isMeshidError(error, 'INVALID_SPIFFE_ID'));
+  }
+  assert.equal(allowedPeerProblem('spiffe://example.org/web'), undefined);
+});
+
+test('a caller with several entries gets the union, deduplicated and sorted; one unrestricted entry makes the caller unrestricted', () => {
+  const a = entry('spiffe://example.org/a', ['spiffe://example.org/db', 'spiffe://other.org']);
+  const b = entry('spiffe://example.org/b', ['spiffe://example.org/cache', 'spiffe://example.org/db', 'spiffe://other.org/*']);
+  assert.deepEqual(allowedPeersOf([a, b]), [{ exact: 'spiffe://example.org/cache' }, { exact: 'spiffe://example.org/db' }, { prefix: 'spiffe://other.org/' }]);
+  assert.deepEqual(allowedPeersOf([b, a]), allowedPeersOf([a, b]), 'entry order does not change the policy');
+  const open = entry('spiffe://example.org/open');
+  assert.equal(allowedPeersOf([a, open]), undefined);
+  assert.equal(partlyRestricted([a, open]), true);
+  assert.equal(partlyRestricted([a, b]), false);
+  assert.equal(allowedPeersOf([]), undefined);
+});
+
+test('template entries carry allowedPeers into the rendered entry', () => {
+  const rules = [{ spiffeIdTemplate: 'spiffe://{{trustDomain}}/uid/{{unix.uid}}', selectors: ['unix:uid:*'], dnsNames: [], allowedPeers: ['spiffe://example.org/db'] }];
+  const [matched] = matchingEntries(rules, ['unix:uid:1000'], { trustDomain: 'example.org' });
+  assert.deepEqual(matched?.allowedPeers, ['spiffe://example.org/db']);
+});
+
+test('every validation-context name carries the peers of a restricted caller; SVID names and unrestricted callers do not', () => {
+  const restricted = [entry('spiffe://example.org/web', ['spiffe://example.org/api'])];
+  for (const name of ['ROOTCA', 'ALL', 'spiffe://example.org']) {
+    const source = resolveSecretName(name, restricted, 'example.org');
+    assert.equal(source?.kind, 'bundle');
+    assert.deepEqual(source.kind === 'bundle' ? source.peers : undefined, [{ exact: 'spiffe://example.org/api' }], name);
+    assert.deepEqual(resolveSecretName(name, [entry('spiffe://example.org/web')], 'example.org'), { kind: 'bundle', scope: name === 'ROOTCA' ? 'roots' : name === 'ALL' ? 'all' : 'trust-domain' }, `${name}: unrestricted as before`);
+  }
+  assert.deepEqual(resolveSecretName('default', restricted, 'example.org'), { kind: 'svid', entry: restricted[0] });
+  // A change of the peers is a change of the source: open streams re-render and push (stream-rules.ts).
+  const before = resolveSecretName('ROOTCA', restricted, 'example.org');
+  const after = resolveSecretName('ROOTCA', [entry('spiffe://example.org/web', ['spiffe://example.org/db'])], 'example.org');
+  assert.equal(sameSource(before, after), false);
+  assert.equal(sameSource(before, resolveSecretName('ROOTCA', [entry('spiffe://example.org/web', ['spiffe://example.org/api'])], 'example.org')), true);
+});
+
+const bundle: TrustBundle = { trustDomain: 'example.org', version: 7, rootsDer: [Buffer.from('not really a certificate')] };
+const store: SvidSource = {
+  get: () => Promise.reject(new Error('no SVID in this test')),
+  bundle,
+  federated: undefined,
+  subscribe: () => () => undefined,
+};
+const peers = [{ exact: 'spiffe://example.org/api' }, { prefix: 'spiffe://other.org/' }];
+
+function sanMatchers(secret: OfficialSecret): unknown {
+  return (secret.validation_context as { match_typed_subject_alt_names?: unknown } | undefined)?.match_typed_subject_alt_names;
+}
+
+test('both validator forms carry match_typed_subject_alt_names on the URI SAN: exact for an ID, prefix for a trust domain or /*', async () => {
+  const source: SecretSource = { kind: 'bundle', scope: 'trust-domain', peers };
+  const expected = [
+    { san_type: 3, matcher: { exact: 'spiffe://example.org/api' } },
+    { san_type: 3, matcher: { prefix: 'spiffe://other.org/' } },
+  ];
+  const spiffe = decodeOfficialSecret((await renderSecret('spiffe://example.org', source, store, 'spiffe')).resource);
+  assert.deepEqual(sanMatchers(spiffe), expected, 'SPIFFE validator form');
+  assert.equal(decodeSpiffeValidator(spiffe).trust_domains?.[0]?.name, 'example.org', 'the validator config is unchanged');
+  const trustedCa = decodeOfficialSecret((await renderSecret('spiffe://example.org', source, store, 'trusted-ca')).resource);
+  assert.deepEqual(sanMatchers(trustedCa), expected, 'trusted_ca form');
+  assert.ok(trustedCa.validation_context?.trusted_ca?.inline_bytes);
+  const roots = decodeOfficialSecret((await renderSecret('ROOTCA', { kind: 'bundle', scope: 'roots', peers }, store, 'spiffe')).resource);
+  assert.deepEqual(sanMatchers(roots), expected, 'ROOTCA (always trusted_ca)');
+});
+
+test('an unrestricted validation context has no matcher; the peers are part of the version', async () => {
+  const open = await renderSecret('ALL', { kind: 'bundle', scope: 'all' }, store, 'spiffe');
+  assert.equal(sanMatchers(decodeOfficialSecret(open.resource)), undefined);
+  const restricted = await renderSecret('ALL', { kind: 'bundle', scope: 'all', peers }, store, 'spiffe');
+  const other = await renderSecret('ALL', { kind: 'bundle', scope: 'all', peers: [{ exact: 'spiffe://example.org/db' }] }, store, 'spiffe');
+  const again = await renderSecret('ALL', { kind: 'bundle', scope: 'all', peers: [...peers] }, store, 'spiffe');
+  assert.equal(new Set([open.version, restricted.version, other.version]).size, 3, 'each policy is its own version');
+  assert.equal(again.version, restricted.version, 'equal policies, equal versions (across streams and reconnects)');
+  assert.notDeepEqual(sanMatchers(decodeOfficialSecret(other.resource)), sanMatchers(decodeOfficialSecret(restricted.resource)), 'the encoding cache tells policies apart');
+});
