@@ -78,7 +78,7 @@ export function crossCheckProblems(input: unknown, baseDir: string): string[] {
 export function entryListProblems(entries: unknown, trustDomain: string | undefined, where: string): string[] {
   const problems: string[] = [];
   if (!Array.isArray(entries)) return problems;
-  const firstWithId = new Map<string, { index: number; dnsNames: readonly string[]; hint: string | undefined }>();
+  const firstWithId = new Map<string, { index: number; dnsNames: readonly string[]; hint: string | undefined; allowedPeers?: readonly string[] }>();
   entries.forEach((raw, index) => {
     const spiffeId = dig(raw, 'spiffeId');
     if (trustDomain !== undefined && typeof spiffeId === 'string' && workloadSpiffeIdProblem(spiffeId) === undefined && SpiffeId.parse(spiffeId).trustDomain !== trustDomain) {
@@ -93,12 +93,19 @@ export function entryListProblems(entries: unknown, trustDomain: string | undefi
     // Several entries may grant one ID (to different selectors), but an ID has one SVID, so
     // they must agree on what goes into it.
     const earlier = firstWithId.get(entry.spiffeId);
-    if (!earlier) firstWithId.set(entry.spiffeId, { index, dnsNames: entry.dnsNames, hint: entry.hint });
+    if (!earlier) firstWithId.set(entry.spiffeId, { index, dnsNames: entry.dnsNames, hint: entry.hint, allowedPeers: entry.allowedPeers });
     else if (earlier.hint !== entry.hint || earlier.dnsNames.join(',') !== entry.dnsNames.join(',')) {
       problems.push(`${where}[${index}]: grants "${entry.spiffeId}" like ${where}[${earlier.index}] but with different dnsNames or hint; entries for one ID must agree on them`);
+    } else if (!sameAllowedPeers(earlier.allowedPeers, entry.allowedPeers)) {
+      // issue 16: a caller matching both would get only the first entry (one per ID), so its allowedPeers would depend on entry order.
+      problems.push(`${where}[${index}]: grants "${entry.spiffeId}" like ${where}[${earlier.index}] but with different allowedPeers; entries for one ID must agree on them`);
     }
   });
   return problems;
+}
+
+function sameAllowedPeers(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : [...a].sort().join('\n') === [...b].sort().join('\n');
 }
 
 function validValue<T extends z.ZodType>(schema: T, value: Dug): z.output<T> | undefined {

@@ -132,6 +132,7 @@ export function buildEntry(entry: RawConfig['entries'][number]): EntryConfig {
     selectors: [...entry.selectors],
     dnsNames: [...entry.dnsNames],
     ...(entry.hint !== undefined ? { hint: entry.hint } : {}),
+    ...(entry.allowedPeers !== undefined ? { allowedPeers: [...entry.allowedPeers] } : {}),
   };
 }
 
