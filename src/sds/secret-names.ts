@@ -2,7 +2,7 @@ import { MeshidError } from '../common/errors';
 import { SpiffeId } from '../identity/spiffe-id';
 import type { RegistrationEntry } from '../entries/entries';
 import { federatedIds } from '../identity/federated-bundles';
-import { allowedPeersOf, type PeerMatcher } from '../entries/allowed-peers';
+import { allowedPeersOf, partlyRestricted, type PeerMatcher } from '../entries/allowed-peers';
 
 /**
  * Which trust bundles a validation context carries and how: `roots` (ROOTCA) is always plain
@@ -95,4 +95,18 @@ export function resolveSecretNames(names: readonly string[], entries: readonly R
     resolved.set(name, source);
   }
   return resolved;
+}
+
+/**
+ * Logs (warn) when some but not all of a caller's entries carry allowedPeers: its validation
+ * contexts are then unrestricted (allowedPeersOf), which the operator most likely did not mean.
+ * Returns whether it warned, so a stream warns once per change of that state.
+ */
+export function warnIfRestrictionVoid(entries: readonly RegistrationEntry[], logger: { warn(details: object, message: string): void }): boolean {
+  if (!partlyRestricted(entries)) return false;
+  logger.warn(
+    { restricted: entries.filter((entry) => entry.allowedPeers !== undefined).map((entry) => entry.spiffeId), unrestricted: entries.filter((entry) => entry.allowedPeers === undefined).map((entry) => entry.spiffeId) },
+    'caller holds entries with and without allowedPeers: its validation contexts admit any peer of the bundle (the union of the entries)',
+  );
+  return true;
 }

@@ -1,12 +1,18 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
+import pino from 'pino';
 import { isMeshidError } from '../../src/common/errors';
 import { allowedPeerProblem, allowedPeersOf, partlyRestricted, peerMatcher } from '../../src/entries/allowed-peers';
 import { matchingEntries } from '../../src/entries/entries';
 import type { RegistrationEntry } from '../../src/entries/entries';
 import type { TrustBundle } from '../../src/rotation/x509-svid';
 import { renderSecret } from '../../src/sds/render-secrets';
-import { resolveSecretName, type SecretSource } from '../../src/sds/secret-names';
+import { DeltaSecretStream } from '../../src/sds/delta-secret-stream';
+import type { DeltaDiscoveryResponse, DiscoveryResponse } from '../../src/sds/messages';
+import { resolveSecretName, warnIfRestrictionVoid, type SecretSource } from '../../src/sds/secret-names';
+import { SecretStream } from '../../src/sds/secret-stream';
 import { sameSource } from '../../src/sds/stream-rules';
 import type { SvidSource } from '../../src/serving/svid-source';
 import { decodeOfficialSecret, decodeSpiffeValidator, type OfficialSecret } from './support/official-envoy';
@@ -117,4 +123,49 @@ test('an unrestricted validation context has no matcher; the peers are part of t
   assert.equal(new Set([open.version, restricted.version, other.version]).size, 3, 'each policy is its own version');
   assert.equal(again.version, restricted.version, 'equal policies, equal versions (across streams and reconnects)');
   assert.notDeepEqual(sanMatchers(decodeOfficialSecret(other.resource)), sanMatchers(decodeOfficialSecret(restricted.resource)), 'the encoding cache tells policies apart');
+});
+
+/** The next message the handler writes (bounded, so a handler that writes nothing fails the test). */
+async function nextMessage<T>(stream: PassThrough): Promise<T> {
+  for (;;) {
+    const message = stream.read() as T | null;
+    if (message !== null) return message;
+    await once(stream, 'readable', { signal: AbortSignal.timeout(5_000) });
+  }
+}
+const matchersIn = (resource: { type_url: string; value: Buffer } | undefined): unknown => (resource ? sanMatchers(decodeOfficialSecret(resource)) : undefined);
+
+test('open streams push a changed allowedPeers at once: SotW with a new version, Delta with a new resource version', async () => {
+  const logger = pino({ level: 'silent' });
+  const web = (peer: string): RegistrationEntry => entry('spiffe://example.org/web', [peer]);
+  const sotwOut = new PassThrough({ objectMode: true });
+  const sotw = new SecretStream({ sink: sotwOut, store, trustDomain: 'example.org', logger, onError: (error) => assert.fail(String(error)) }, [web('spiffe://example.org/a')]);
+  sotw.handle({ type_url: '', resource_names: ['ROOTCA'], version_info: '', response_nonce: '', node: null, error_detail: null });
+  const first = await nextMessage<DiscoveryResponse>(sotwOut);
+  assert.deepEqual(matchersIn(first.resources[0]), [{ san_type: 3, matcher: { exact: 'spiffe://example.org/a' } }]);
+  sotw.updateEntries([web('spiffe://example.org/b')]);
+  const pushed = await nextMessage<DiscoveryResponse>(sotwOut);
+  assert.notEqual(pushed.version_info, first.version_info);
+  assert.deepEqual(matchersIn(pushed.resources[0]), [{ san_type: 3, matcher: { exact: 'spiffe://example.org/b' } }]);
+  sotw.close();
+
+  const deltaOut = new PassThrough({ objectMode: true });
+  const delta = new DeltaSecretStream({ sink: deltaOut, store, trustDomain: 'example.org', logger, onError: (error) => assert.fail(String(error)) }, [web('spiffe://example.org/a')]);
+  delta.handle({ type_url: '', resource_names_subscribe: ['spiffe://example.org'], resource_names_unsubscribe: [], initial_resource_versions: {}, response_nonce: '', node: null, error_detail: null });
+  const initial = await nextMessage<DeltaDiscoveryResponse>(deltaOut);
+  delta.updateEntries([entry('spiffe://example.org/web')]);
+  const lifted = await nextMessage<DeltaDiscoveryResponse>(deltaOut);
+  assert.equal(lifted.resources[0]?.name, 'spiffe://example.org');
+  assert.notEqual(lifted.resources[0]?.version, initial.resources[0]?.version);
+  assert.equal(matchersIn(lifted.resources[0]?.resource), undefined, 'no allowedPeers left: no matcher');
+  delta.close();
+});
+
+test('a caller holding entries with and without allowedPeers is warned about once per change: its restriction is void', () => {
+  const warnings: object[] = [];
+  const logger = { warn: (details: object) => warnings.push(details) };
+  assert.equal(warnIfRestrictionVoid([entry('spiffe://example.org/a', ['spiffe://example.org/x']), entry('spiffe://example.org/b')], logger), true);
+  assert.deepEqual(warnings, [{ restricted: ['spiffe://example.org/a'], unrestricted: ['spiffe://example.org/b'] }]);
+  assert.equal(warnIfRestrictionVoid([entry('spiffe://example.org/a', ['spiffe://example.org/x'])], logger), false);
+  assert.equal(warnings.length, 1);
 });
