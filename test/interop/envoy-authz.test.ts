@@ -217,4 +217,27 @@ describe('allowedPeers enforced by real Envoys through SDS (match_typed_subject_
     for (const [key, status] of await requestAll()) assert.equal(status, 200, key);
     for (const envoy of envoys) assert.equal(await envoy.statSum(/^sds\..*\.update_rejected$/), 0, `${envoy.name} rejected an update\n${envoy.logTail()}`);
   });
+
+  it('(the pitfall the README warns of) a static SAN matcher in combined_validation_context widens allowedPeers: Envoy admits a peer matching either list', async () => {
+    await writeEntries(`  allowedPeers: ['${CLIENT_A}']\n`);
+    await serversHold([`URI exact ${CLIENT_A}`], 'allowedPeers [client A] again');
+    const socketPath = path.join(dir, 'agent.sock');
+    const port = await freePort();
+    // Static default_validation_context admitting B, merged by Envoy with meshid's secret admitting A.
+    const combined = await startEnvoy('server-combined', UIDS.server, (adminPort) => serverSidecar({ nodeId: 'server-combined', adminPort, socketPath, apiType: 'GRPC', validation: 'ROOTCA', peerId: CLIENT_B, listenPort: port, backendPort: backend.port }));
+    const callers = await Promise.all(
+      ([[CLIENT_A, UIDS.a], [CLIENT_B, UIDS.b]] as const).map(async ([id, uid]) => {
+        const listenPort = await freePort();
+        const name = `client-${id.split('/').pop() ?? ''}-combined`;
+        const envoy = await startEnvoy(name, uid, (adminPort) => clientSidecar({ nodeId: name, adminPort, socketPath, apiType: 'GRPC', validation: 'ROOTCA', peerId: SERVER_ID, listenPort, serverPort: port }));
+        return { id, envoy, listenPort };
+      }),
+    );
+    await Promise.all([combined, ...callers.map((caller) => caller.envoy)].map((envoy) => envoy.ready()));
+    await eventually(async () => JSON.stringify((await heldMatchers(combined, 'ROOTCA'))?.matchers) === JSON.stringify([`URI exact ${CLIENT_A}`]), 'server-combined holding meshid\'s [client A]', 30_000);
+    for (const caller of callers) {
+      const outcome = await get(caller.listenPort, `/authz/${++requestCounter}`);
+      assert.equal(outcome.status, 200, `${caller.id} is admitted by one of the two lists: ${JSON.stringify(outcome)}`);
+    }
+  });
 });
