@@ -9,9 +9,9 @@ import { partlyRestricted } from '../entries/allowed-peers';
 import { checkDeltaSubscriptions } from '../serving/request-limits';
 import { SECRET_TYPE_URL, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse } from './messages';
 import { contentVersion, highestBundleVersion, renderSecret, type RenderedSecret } from './render-secrets';
-import { quoteName, resolveSecretName, warnIfRestrictionVoid, WILDCARD, type SecretSource } from './secret-names';
+import { quoteName, resolveSecretName, warnIfPeersIgnored, warnIfRestrictionVoid, WILDCARD, type SecretSource } from './secret-names';
 import { requireSecretTypeUrl, sameSource, sourceAffectedBy } from './stream-rules';
-import { validatorFormFor, type ValidatorForm } from './validator-choice';
+import { ignoresTypedSanMatchers, validatorFormFor, type ValidatorForm } from './validator-choice';
 
 /** What one delta response carries, before it gets its nonce. */
 interface DeltaChanges {
@@ -95,7 +95,10 @@ export class DeltaSecretStream {
     checkDeltaSubscriptions(request.resource_names_subscribe, request.resource_names_unsubscribe, this.subscribed);
     const first = !this.firstSeen;
     this.firstSeen = true;
-    if (first) this.form = validatorFormFor(request.node);
+    if (first) {
+      this.form = validatorFormFor(request.node);
+      warnIfPeersIgnored(this.entries, ignoresTypedSanMatchers(request.node), this.logger);
+    }
     if (request.response_nonce !== '') this.acknowledge(request);
 
     const unsubscribed = this.unsubscribe(request.resource_names_unsubscribe);

@@ -110,3 +110,12 @@ export function warnIfRestrictionVoid(entries: readonly RegistrationEntry[], log
   );
   return true;
 }
+
+/** Logs (warn) when a restricted caller's Envoy reports a version that ignores the matchers (validator-choice.ts). */
+export function warnIfPeersIgnored(entries: readonly RegistrationEntry[], ignores: boolean, logger: { warn(details: object, message: string): void }): void {
+  if (!ignores || allowedPeersOf(entries) === undefined) return;
+  logger.warn(
+    { holds: entries.map((entry) => entry.spiffeId) },
+    'this Envoy reports a version below 1.20.2, which ignores match_typed_subject_alt_names: allowedPeers are sent but not enforced by it',
+  );
+}

@@ -9,8 +9,8 @@ import { checkSotwNames } from '../serving/request-limits';
 import { SECRET_TYPE_URL, type DiscoveryRequest, type DiscoveryResponse } from './messages';
 import { renderSecrets, type RenderedSecrets } from './render-secrets';
 import { requireSecretTypeUrl, sameSource, sourceAffectedBy } from './stream-rules';
-import { resolveSecretNames, warnIfRestrictionVoid, type SecretSource } from './secret-names';
-import { validatorFormFor, type ValidatorForm } from './validator-choice';
+import { resolveSecretNames, warnIfPeersIgnored, warnIfRestrictionVoid, type SecretSource } from './secret-names';
+import { ignoresTypedSanMatchers, validatorFormFor, type ValidatorForm } from './validator-choice';
 
 /**
  * One StreamSecrets (state-of-the-world xDS) stream. The xDS rules it follows
@@ -71,7 +71,10 @@ export class SecretStream {
     requireSecretTypeUrl(request.type_url);
     checkSotwNames(request.resource_names);
     const first = this.namesKey === undefined;
-    if (first) this.form = validatorFormFor(request.node);
+    if (first) {
+      this.form = validatorFormFor(request.node);
+      warnIfPeersIgnored(this.entries, ignoresTypedSanMatchers(request.node), this.logger);
+    }
     const nonce = request.response_nonce;
     if (!first && nonce !== '' && nonce !== this.latestNonce) return; // stale: answers an older response
 

@@ -10,8 +10,9 @@ import type { RegistrationEntry } from '../../src/entries/entries';
 import type { TrustBundle } from '../../src/rotation/x509-svid';
 import { renderSecret } from '../../src/sds/render-secrets';
 import { DeltaSecretStream } from '../../src/sds/delta-secret-stream';
-import type { DeltaDiscoveryResponse, DiscoveryResponse } from '../../src/sds/messages';
-import { resolveSecretName, warnIfRestrictionVoid, type SecretSource } from '../../src/sds/secret-names';
+import type { DeltaDiscoveryResponse, DiscoveryResponse, EnvoyNode } from '../../src/sds/messages';
+import { resolveSecretName, warnIfPeersIgnored, warnIfRestrictionVoid, type SecretSource } from '../../src/sds/secret-names';
+import { ignoresTypedSanMatchers } from '../../src/sds/validator-choice';
 import { SecretStream } from '../../src/sds/secret-stream';
 import { sameSource } from '../../src/sds/stream-rules';
 import type { SvidSource } from '../../src/serving/svid-source';
@@ -168,4 +169,19 @@ test('a caller holding entries with and without allowedPeers is warned about onc
   assert.deepEqual(warnings, [{ restricted: ['spiffe://example.org/a'], unrestricted: ['spiffe://example.org/b'] }]);
   assert.equal(warnIfRestrictionVoid([entry('spiffe://example.org/a', ['spiffe://example.org/x'])], logger), false);
   assert.equal(warnings.length, 1);
+});
+
+test('Envoys reporting a version below 1.20.2 ignore match_typed_subject_alt_names: detected (warned), unknown versions are not', () => {
+  const node = (major: number, minor: number, patch: number): EnvoyNode => ({ user_agent_build_version: { version: { major_number: major, minor_number: minor, patch } } });
+  for (const [major, minor, patch] of [[1, 18, 0], [1, 19, 9], [1, 20, 1], [0, 99, 9]] as const) assert.equal(ignoresTypedSanMatchers(node(major, minor, patch)), true, `${major}.${minor}.${patch}`);
+  for (const [major, minor, patch] of [[1, 20, 2], [1, 21, 0], [1, 40, 0], [2, 0, 0]] as const) assert.equal(ignoresTypedSanMatchers(node(major, minor, patch)), false, `${major}.${minor}.${patch}`);
+  assert.equal(ignoresTypedSanMatchers(undefined), false);
+  assert.equal(ignoresTypedSanMatchers({ user_agent_name: 'envoy' }), false);
+
+  const warnings: object[] = [];
+  const logger = { warn: (details: object) => warnings.push(details) };
+  warnIfPeersIgnored([entry('spiffe://example.org/a', ['spiffe://example.org/x'])], true, logger);
+  warnIfPeersIgnored([entry('spiffe://example.org/a')], true, logger);
+  warnIfPeersIgnored([entry('spiffe://example.org/a', ['spiffe://example.org/x'])], false, logger);
+  assert.deepEqual(warnings, [{ holds: ['spiffe://example.org/a'] }]);
 });
