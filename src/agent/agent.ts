@@ -147,7 +147,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
     await jwt.start();
     cleanups.push(() => jwt.stop());
 
-    const fileTargets = new FileTargets({ store, clock, logger, random: deps.random, onWrite: (result) => metrics.fileWrites.inc({ result }) });
+    const fileTargets = new FileTargets({ store, clock, logger, random: deps.random, onWrite: (result) => metrics.fileWrites.inc({ result }), startPaused: true });
     cleanups.push(() => fileTargets.stop());
     await fileTargets.replace(config.files);
 
@@ -201,6 +201,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       cleanups.push(() => adminServer.close());
     }
     logger.info({ socketPath: config.socketPath, trustDomain: config.trustDomain, upstream: upstream.name, admin: admin?.address }, 'meshid agent serving');
+    fileTargets.resume(); // checked above, before serving; written (and afterWrite run) from here on, off the serving path
 
     const graceMs = deps.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
     return {

@@ -1,47 +1,44 @@
+import { Command } from '@commander-js/extra-typings';
 import { X509Certificate } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { derToPem } from '../../identity/pem';
+import { derToPem } from '../identity/pem';
 import { splitDerCertificates } from './der-chain';
-import { writeFileAtomic } from '../../common/atomic-file';
-import type { X509SvidResponse } from '../../workload-api/messages';
-import { parseOptions, type Command } from './command';
+import { writeFileAtomic } from '../common/atomic-file';
+import type { X509SvidResponse } from '../workload-api/messages';
+import { socketOption, timeoutOption } from './cli-options';
+import { exitWith } from './usage-error';
 import { resolveEndpointSocket } from './endpoint-socket';
 import { fetchX509Once } from './workload-api-client';
 
-const HELP = `Usage: meshid api fetch x509 [--socket PATH] [--write DIR] [--timeout SECONDS]
+export function apiFetchX509Command() {
+  return new Command('x509')
+    .summary("fetch this process's X.509-SVIDs from a running agent")
+    .description("Fetches this process's X.509-SVIDs over the SPIFFE Workload API.\nWithout --write, prints a summary of each SVID.")
+    .addOption(socketOption())
+    .option('--write <dir>', 'write svid.N.pem (chain, leaf first), svid.N.key (PKCS#8, mode 0600) and bundle.N.pem for each SVID N, as SPIRE\'s "api fetch x509 -write" does')
+    .addOption(timeoutOption(10_000))
+    .action(async (options) => exitWith(await fetchX509(options)));
+}
 
-Fetches this process's X.509-SVIDs over the SPIFFE Workload API.
-  --socket PATH   agent socket (default: $SPIFFE_ENDPOINT_SOCKET, else ./.meshid/agent.sock)
-  --write DIR     write svid.N.pem (chain, leaf first), svid.N.key (PKCS#8, mode 0600) and
-                  bundle.N.pem for each SVID N, as SPIRE's "api fetch x509 -write" does
-  --timeout S     give up after S seconds (default 10)
-Without --write, prints a summary of each SVID.`;
-
-export const apiFetchCommand: Command = {
-  async run(args) {
-    const { values, exit } = parseOptions(args, { socket: { type: 'string' }, write: { type: 'string' }, timeout: { type: 'string' } }, HELP);
-    if (exit !== undefined) return exit;
-    const socketPath = resolveEndpointSocket(values.socket as string | undefined, process.env, process.cwd());
-    const timeoutMs = Number(values.timeout ?? 10) * 1000;
-
-    let response: X509SvidResponse;
-    try {
-      response = await fetchX509Once(socketPath, timeoutMs);
-    } catch (error) {
-      const serviceError = error as ServiceError;
-      console.error(`meshid: fetch from ${socketPath} failed: ${GrpcStatus[serviceError.code] ?? 'ERROR'}: ${serviceError.details ?? serviceError.message}`);
-      return 1;
-    }
-    if (typeof values.write === 'string') {
-      await writeSvidFiles(path.resolve(values.write), response);
-    } else {
-      printSummary(response);
-    }
-    return 0;
-  },
-};
+async function fetchX509(options: { socket?: string; write?: string; timeout: number }): Promise<number> {
+  const socketPath = resolveEndpointSocket(options.socket, process.env, process.cwd());
+  let response: X509SvidResponse;
+  try {
+    response = await fetchX509Once(socketPath, options.timeout);
+  } catch (error) {
+    const serviceError = error as ServiceError;
+    console.error(`meshid: fetch from ${socketPath} failed: ${GrpcStatus[serviceError.code] ?? 'ERROR'}: ${serviceError.details ?? serviceError.message}`);
+    return 1;
+  }
+  if (options.write !== undefined) {
+    await writeSvidFiles(path.resolve(options.write), response);
+  } else {
+    printSummary(response);
+  }
+  return 0;
+}
 
 async function writeSvidFiles(directory: string, response: X509SvidResponse): Promise<void> {
   await mkdir(directory, { recursive: true });

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readExtensionFacts, type ExtensionFacts } from './extension-facts';
 
-/** One certificate under examination: its bytes, Node's view of it, our DER facts and a label. */
+/** One certificate under examination: its bytes, Node's view of it, the extension facts and a label. */
 export interface ExaminedCertificate {
   readonly der: Buffer;
   readonly x509: X509Certificate;
@@ -10,7 +10,7 @@ export interface ExaminedCertificate {
   readonly label: string;
 }
 
-/** undefined when the DER is not a certificate Node and our reader both accept. */
+/** undefined when the DER is not a certificate that Node and @peculiar both accept. */
 export function examine(der: Buffer, label: string): ExaminedCertificate | undefined {
   try {
     return { der, x509: new X509Certificate(der), facts: readExtensionFacts(der), label };

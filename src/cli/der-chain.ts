@@ -1,4 +1,4 @@
-import { encodingOf, readElement } from '../../identity/der-reader';
+import { encodingOf, readElement } from '../identity/der-reader';
 
 /**
  * Splits concatenated DER certificates (the Workload API's x509_svid and bundle fields): each

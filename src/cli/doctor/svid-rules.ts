@@ -1,5 +1,6 @@
-import { isMeshidError } from '../../../common/errors';
-import { SpiffeId } from '../../../identity/spiffe-id';
+import { id_kp_clientAuth, id_kp_serverAuth } from '@peculiar/asn1-x509';
+import { isMeshidError } from '../../common/errors';
+import { SpiffeId } from '../../identity/spiffe-id';
 import { describe, type ExaminedCertificate } from './examined-certificate';
 import type { Finding } from './finding';
 
@@ -15,8 +16,6 @@ import type { Finding } from './finding';
  * text) does not forbid it on signing certificates, and CAs commonly set it to sign OCSP/CRLs.
  */
 
-const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
-const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const REISSUE = 're-issue the certificate';
 
 export function leafRules(leaf: ExaminedCertificate): { findings: Finding[]; spiffeId?: SpiffeId } {
@@ -61,8 +60,8 @@ export function leafRules(leaf: ExaminedCertificate): { findings: Finding[]; spi
     rule('svid.leaf-eku-missing', 'warning', '§4.4', 'the leaf has no extendedKeyUsage; X509-SVIDs should carry serverAuth and clientAuth', `${REISSUE} with extendedKeyUsage=serverAuth,clientAuth`);
   } else {
     const missing = [
-      ['serverAuth', SERVER_AUTH],
-      ['clientAuth', CLIENT_AUTH],
+      ['serverAuth', id_kp_serverAuth],
+      ['clientAuth', id_kp_clientAuth],
     ].filter(([, id]) => !facts.extendedKeyUsage?.includes(id ?? ''));
     if (missing.length) rule('svid.leaf-eku', 'error', '§4.4', `the leaf's extendedKeyUsage lacks ${missing.map(([name]) => name).join(' and ')}, so it cannot serve both ends of mutual TLS`, `${REISSUE} with extendedKeyUsage=serverAuth,clientAuth`);
   }

@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_DIR, WORKLOAD_API_PROTO } from '../../common/proto-files';
-import type { JwtSvidRequest, JwtSvidResponse, ValidateJwtSvidRequest, ValidateJwtSvidResponse } from '../../workload-api/jwt-messages';
-import type { X509BundlesResponse, X509SvidResponse } from '../../workload-api/messages';
+import { PROTO_LOADER_OPTIONS, WORKLOAD_API_PROTO } from '../common/proto-files';
+import type { JwtSvidRequest, JwtSvidResponse, ValidateJwtSvidRequest, ValidateJwtSvidResponse } from '../workload-api/jwt-messages';
+import type { X509BundlesResponse, X509SvidResponse } from '../workload-api/messages';
 
 type Unary<Req, Res> = (request: Req, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response?: Res) => void) => grpc.ClientUnaryCall;
 type ServerStream<Res> = (request: object, metadata: grpc.Metadata, options: grpc.CallOptions) => grpc.ClientReadableStream<Res>;
@@ -16,7 +16,7 @@ type WorkloadApiClient = grpc.Client & {
 
 function createClient(socketPath: string): WorkloadApiClient {
   // oneofs: the claims Struct of ValidateJWTSVID names the member each Value sets.
-  const definition = protoLoader.loadSync(WORKLOAD_API_PROTO, { keepCase: true, defaults: true, oneofs: true, includeDirs: [PROTO_DIR] });
+  const definition = protoLoader.loadSync(WORKLOAD_API_PROTO, PROTO_LOADER_OPTIONS);
   const loaded = grpc.loadPackageDefinition(definition) as unknown as { SpiffeWorkloadAPI: grpc.ServiceClientConstructor };
   return new loaded.SpiffeWorkloadAPI(`unix:${socketPath}`, grpc.credentials.createInsecure()) as unknown as WorkloadApiClient;
 }

@@ -1,38 +1,34 @@
-import type { RootSummary, RotationStatus } from '../../rotation/root-rotation-status';
-import { DEFAULTS } from '../config/schema';
-import { parseOptions, usageError, type Command } from './command';
-import { parseOutputFormat, type OutputFormat } from './cli-options';
+import { Command, Option } from '@commander-js/extra-typings';
+import type { RootSummary, RotationStatus } from '../rotation/root-rotation-status';
+import { DEFAULTS } from '../agent/config/schema';
+import { outputOption, type OutputFormat } from './cli-options';
+import { exitWith } from './usage-error';
 
-const ROTATE_HELP = `Usage: meshid ca rotate [--admin HOST:PORT] [--output json]
+export function caRotateCommand() {
+  return new Command('rotate')
+    .summary('rotate the upstream CA (root) make-before-break')
+    .description(
+      `Asks the agent on this node (its admin HTTP) to rotate the upstream CA, make-before-break: bundles carry the old and new roots first, signing switches once they have propagated, and the old roots leave the bundles when the last SVID under them expires. Self-signed upstream: a new root is made. Disk: the files are read again. PKCS#11: certFile is read again and the key opened again under its label. Prints the rotation status; exit 0 when a rotation started, 1 when it was refused (one in progress, nothing new, invalid new CA).`,
+    )
+    .addOption(adminOption())
+    .addOption(outputOption())
+    .action(async (options) => exitWith(await call(options, 'POST', '/ca/rotate')));
+}
 
-Asks the agent on this node (its admin HTTP, default ${DEFAULTS.adminListen}) to rotate the
-upstream CA, make-before-break: bundles carry the old and new roots first, signing switches once
-they have propagated, and the old roots leave the bundles when the last SVID under them expires.
-Self-signed upstream: a new root is made. Disk: the files are read again. PKCS#11: certFile is
-read again and the key opened again under its label. Prints the rotation status; exit 0 when a
-rotation started, 1 when it was refused (one in progress, nothing new, invalid new CA).`;
+export function caStatusCommand() {
+  return new Command('status')
+    .summary('show the root rotation phase')
+    .description(
+      `Prints the root rotation status of the agent on this node: the phase (idle, publishing, switched), the roots involved and what the next step waits for.`,
+    )
+    .addOption(adminOption())
+    .addOption(outputOption())
+    .action(async (options) => exitWith(await call(options, 'GET', '/ca/rotation')));
+}
 
-const STATUS_HELP = `Usage: meshid ca status [--admin HOST:PORT] [--output json]
+const adminOption = () => new Option('--admin <host:port>', "the agent's admin HTTP address").default(DEFAULTS.adminListen);
 
-Prints the root rotation status of the agent on this node: the phase (idle, publishing,
-switched), the roots involved and what the next step waits for.`;
-
-const OPTIONS = { admin: { type: 'string' }, output: { type: 'string' } } as const;
-
-export const caRotateCommand: Command = {
-  run: (args) => call(args, ROTATE_HELP, 'POST', '/ca/rotate'),
-};
-
-export const caStatusCommand: Command = {
-  run: (args) => call(args, STATUS_HELP, 'GET', '/ca/rotation'),
-};
-
-async function call(args: string[], help: string, method: 'GET' | 'POST', pathname: string): Promise<number> {
-  const { values, exit } = parseOptions(args, OPTIONS, help);
-  if (exit !== undefined) return exit;
-  const output = parseOutputFormat(values.output);
-  if (!output) return usageError(`--output must be json (or text), got "${String(values.output)}"`);
-  const admin = typeof values.admin === 'string' ? values.admin : DEFAULTS.adminListen;
+async function call({ admin, output }: { admin: string; output: OutputFormat }, method: 'GET' | 'POST', pathname: string): Promise<number> {
   let response: Response;
   try {
     response = await fetch(`http://${admin}${pathname}`, { method, ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}), signal: AbortSignal.timeout(30_000) });

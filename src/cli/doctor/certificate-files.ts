@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
-import { pemToDerList } from '../../../identity/pem';
 import { examine, type ExaminedCertificate } from './examined-certificate';
+import { PemConverter } from './peculiar-x509';
 import type { Finding } from './finding';
 import type { KeyFile } from './key-checks';
 
@@ -22,7 +22,7 @@ export async function readInputText(file: string, what: string): Promise<string>
  */
 export async function readCertificateFile(file: string, prefix: 'chain' | 'bundle', findings: Finding[]): Promise<ExaminedCertificate[]> {
   const text = await readInputText(file, prefix === 'chain' ? '--cert' : '--bundle');
-  const blocks = pemToDerList(text, 'CERTIFICATE');
+  const blocks = certificateBlocks(text);
   if (blocks.length === 0) {
     const holdsKey = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text);
     findings.push({
@@ -43,6 +43,19 @@ export async function readCertificateFile(file: string, prefix: 'chain' | 'bundl
     }
   }
   return certificates;
+}
+
+/**
+ * The CERTIFICATE blocks of a PEM text, decoded, in file order. PemConverter drops a block whose
+ * body is not base64 (a truncated copy-paste, say), so each block is decoded on its own: one it
+ * drops stays in place as bytes no parser accepts, and is reported as unparseable.
+ */
+function certificateBlocks(text: string): Buffer[] {
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((block) => {
+    const [der] = PemConverter.decode(block);
+    return der ? Buffer.from(der) : Buffer.alloc(0);
+  });
 }
 
 export async function readKeyFile(file: string): Promise<KeyFile> {
