@@ -82,6 +82,7 @@ interface ParsedEntry {
   readonly spiffeId?: string;
   readonly dnsNames: readonly string[];
   readonly hint?: string;
+  readonly allowedPeers?: readonly string[];
 }
 
 /**
@@ -91,7 +92,7 @@ interface ParsedEntry {
 export function entryListRules(parsed: ParsedValues, at: readonly PropertyKey[], trustDomain: string | undefined, report: Report): void {
   const entries = parsed.at(...at);
   if (!Array.isArray(entries)) return;
-  const firstWithId = new Map<string, { index: number; dnsNames: readonly string[]; hint: string | undefined }>();
+  const firstWithId = new Map<string, { index: number; dnsNames: readonly string[]; hint: string | undefined; allowedPeers: readonly string[] | undefined }>();
   entries.forEach((_, index) => {
     const spiffeId = stringOrUndefined(parsed.valid(...at, index, 'spiffeId'));
     if (trustDomain !== undefined && spiffeId !== undefined && SpiffeId.parse(spiffeId).trustDomain !== trustDomain) {
@@ -107,11 +108,18 @@ export function entryListRules(parsed: ParsedValues, at: readonly PropertyKey[],
     // Several entries may grant one ID (to different selectors), but an ID has one SVID, so
     // they must agree on what goes into it.
     const earlier = firstWithId.get(entry.spiffeId);
-    if (!earlier) firstWithId.set(entry.spiffeId, { index, dnsNames: entry.dnsNames, hint: entry.hint });
+    if (!earlier) firstWithId.set(entry.spiffeId, { index, dnsNames: entry.dnsNames, hint: entry.hint, allowedPeers: entry.allowedPeers });
     else if (earlier.hint !== entry.hint || earlier.dnsNames.join(',') !== entry.dnsNames.join(',')) {
       report([...at, index], `grants "${entry.spiffeId}" like ${keyPath([...at, earlier.index])} but with different dnsNames or hint; entries for one ID must agree on them`);
+    } else if (!sameAllowedPeers(earlier.allowedPeers, entry.allowedPeers)) {
+      // A caller matching both gets only the first entry for an ID, so its allowedPeers would depend on entry order (issue 16).
+      report([...at, index], `grants "${entry.spiffeId}" like ${keyPath([...at, earlier.index])} but with different allowedPeers; entries for one ID must agree on them`);
     }
   });
+}
+
+function sameAllowedPeers(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : [...a].sort().join('\n') === [...b].sort().join('\n');
 }
 
 /** The fields of a parsed files target the rules read; its paths are already resolved. */

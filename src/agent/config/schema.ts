@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { KEY_TYPES } from '../../identity/key-type';
 import { validateTrustDomain } from '../../identity/spiffe-id';
+import { allowedPeerProblem } from '../../entries/allowed-peers';
 import { JWT_ALGORITHMS } from '../../jwt/jwt-algorithm';
 import { agentConfigRules, entryListRules, ParsedValues, reportTo } from './cross-field-rules';
 import { count, describeValue, duration, durationMs, fileField, flag, list, mapping, oneOf, required, ruled, text, wholeNumber, type FileField } from './field-schemas';
@@ -41,6 +42,8 @@ const entrySchema = mapping({
   selectors: list(ruled(selectorProblem)).min(1, { error: 'needs at least one selector (an entry without selectors would match every workload)' }),
   dnsNames: list(ruled(dnsNameProblem)).default([]),
   hint: text().optional(),
+  // issue 16: peers this workload accepts, pushed to Envoy as match_typed_subject_alt_names (src/entries/allowed-peers.ts).
+  allowedPeers: list(ruled(allowedPeerProblem)).min(1, { error: 'lists no peer; omit allowedPeers to accept any peer of the trust bundle' }).optional(),
 }).superRefine((entry, ctx) => {
   if ((entry.spiffeId === undefined) === (entry.spiffeIdTemplate === undefined)) {
     ctx.addIssue({ code: 'custom', message: 'needs exactly one of spiffeId or spiffeIdTemplate' });
