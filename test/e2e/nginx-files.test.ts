@@ -110,6 +110,12 @@ describe('files targets feed a real nginx doing mTLS, across a rotation', { skip
       // The re-mint the timer started, and the file writes it schedules, are over once settled.
       await harness.agent.settled();
       newOnDisk = new X509Certificate(await readFile(files.certFile)).serialNumber.toLowerCase();
+      // Bounded re-reads for the positive only: on a loaded 2-core CI runner the rewrite has been
+      // seen to land just after settled() (issue 15 follow-up: find which step settled() misses).
+      for (let attempt = 0; attempt < 50 && newOnDisk === onDisk; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        newOnDisk = new X509Certificate(await readFile(files.certFile)).serialNumber.toLowerCase();
+      }
       assert.notEqual(newOnDisk, onDisk, 'the files were rewritten with a new certificate');
       // nginx -s reload is asynchronous: the new workers take over shortly after the signal, and
       // nginx offers nothing to wait on, so its handshakes are polled (bounded; not a timing check).
