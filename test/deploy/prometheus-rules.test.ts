@@ -7,7 +7,8 @@ import { AgentMetrics } from '../../src/telemetry/agent-metrics';
 import { generateRoot } from '../../src/upstream/self-signed-upstream';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { needs } from '../support/tools';
-import { alertCases, alertRules, asPrometheusQuery, dashboard, dashboardExprs, metricNames, promtool, ruleTests, RULE_TESTS_FILE, RULES_FILE } from './support/prometheus-files';
+import { alertCases, alertRules, asPrometheusQuery, dashboard, dashboardExprs, metricNames, PROMETHEUS_DIR, promtool, ruleTests, RULE_TESTS_FILE, RULES_FILE } from './support/prometheus-files';
+import { repoFile } from './support/repo-files';
 
 // deploy/prometheus/meshid-rules.yaml and deploy/grafana/meshid-dashboard.json, checked by the
 // real promtool (Debian's prometheus package): the rules load, their unit tests pass, every
@@ -61,6 +62,19 @@ describe('deploy/prometheus/meshid-rules.yaml', () => {
     assert.equal(result.status, 0, result.output);
     assert.match(result.output, /SUCCESS/);
     assert.doesNotMatch(result.output, /FAILED/);
+  });
+});
+
+describe("README's scrape config", () => {
+  test('promtool check config accepts it, with the rules loaded from deploy/prometheus', { skip: needs('promtool') }, async () => {
+    const snippet = /```yaml\n(# prometheus\.yml\n[\s\S]*?)```/.exec(repoFile('README.md'))?.[1];
+    assert.ok(snippet, 'README has the prometheus.yml snippet');
+    assert.match(snippet, /job_name: meshid\b/, 'the job the rules select on');
+    const dir = await makeTempDir('meshid-prometheus-');
+    await writeFile(path.join(dir, 'prometheus.yml'), snippet.replace('/etc/prometheus/meshid-rules.yaml', path.join(PROMETHEUS_DIR, 'meshid-rules.yaml')));
+    const result = promtool(['check', 'config', 'prometheus.yml'], dir);
+    assert.equal(result.status, 0, result.output);
+    assert.match(result.output, /SUCCESS: 1 rule files found/);
   });
 });
 
