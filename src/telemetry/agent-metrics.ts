@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ROTATION_PHASES, type RotationPhase } from '../rotation/root-rotation-status';
 import type { HeldSvidInfo } from '../rotation/svid-store';
+import { BACKDATE_MS } from '../rotation/node-ca';
 
 /** What the scrape-time gauges read: the SVIDs held (SvidStore implements it). */
 export interface HeldSvids {
@@ -10,7 +11,7 @@ export interface HeldSvids {
 
 /** What the scrape-time gauges read: the CA's expiry facts (NodeCa implements it). */
 export interface CaExpiry {
-  readonly authority: { readonly notAfterMs: number };
+  readonly authority: { readonly notBeforeMs: number; readonly notAfterMs: number };
   readonly bundle: { readonly version: number; readonly rootsDer: readonly Buffer[] };
 }
 
@@ -87,6 +88,28 @@ export class AgentMetrics {
         if (held.length > 0) this.set(Math.min(...held.map((svid) => svid.notAfterMs)) / 1000);
       },
     });
+    // meshid renews a certificate at about half its lifetime (±10 %): once only a third is left,
+    // the renewal is overdue. One instant per kind, so the alert is `time() > gauge`
+    // (deploy/prometheus/meshid-rules.yaml); the earliest over the SVIDs, as their lifetimes differ
+    // (svid.ttl changes, SVIDs capped at the intermediate's notAfter).
+    new Gauge({
+      name: 'meshid_svid_rotation_overdue_timestamp_seconds',
+      help: 'Earliest instant at which a held SVID has only a third of its lifetime left (rotation overdue), as Unix time (0 when none is held)',
+      registers,
+      collect() {
+        const held = store.list();
+        this.reset();
+        if (held.length > 0) this.set(Math.min(...held.map((svid) => thirdLeftMs(svid.notBeforeMs, svid.notAfterMs))) / 1000);
+      },
+    });
+    new Gauge({
+      name: 'meshid_ca_intermediate_rotation_overdue_timestamp_seconds',
+      help: 'Instant at which the active node intermediate CA has only a third of its lifetime left (rotation overdue), as Unix time',
+      registers,
+      collect() {
+        this.set(thirdLeftMs(ca.authority.notBeforeMs, ca.authority.notAfterMs) / 1000);
+      },
+    });
     new Gauge({
       name: 'meshid_ca_intermediate_expiry_timestamp_seconds',
       help: 'notAfter of the active node intermediate CA, as Unix time',
@@ -109,6 +132,16 @@ export class AgentMetrics {
   metricsText(): Promise<string> {
     return this.registry.metrics();
   }
+}
+
+/**
+ * When a certificate has a third of its lifetime left, the lifetime counted from issuance as the
+ * rotation time is (notBefore is backdated by BACKDATE_MS, like SPIRE's): from notBefore, a 10 s
+ * svid.ttl would be "overdue" before its own rotation time.
+ */
+function thirdLeftMs(notBeforeMs: number, notAfterMs: number): number {
+  const issuedMs = Math.min(notBeforeMs + BACKDATE_MS, notAfterMs);
+  return notAfterMs - (notAfterMs - issuedMs) / 3;
 }
 
 /** Parsing the roots on every scrape would be waste: they change only with the bundle version. */

@@ -1,26 +1,31 @@
 import assert from 'node:assert/strict';
 import { spawnSync, type ChildProcess } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
+import type { IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { startTestAgent, type Harness } from '../support/agent-harness';
 import { meshid } from '../support/meshid-cli';
 import { openssl } from '../support/openssl';
 import { pemBlocks, uriSan } from '../support/pem';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
-import { needs } from '../support/tools';
+import { needs, NGINX_NJS_MODULE } from '../support/tools';
 import { findNginx, nginxArgs, startNginx, stopNginx, writeNginxConf } from './support/nginx';
-import { parseEmbeddedYaml, repoFile } from './support/repo-files';
+import { parseEmbeddedYaml, REPO, repoFile } from './support/repo-files';
 
 // deploy/nginx/meshid-mtls.conf run by the real nginx, with certificates a real agent minted:
 // nginx's SVID (with the DNS name localhost) and a client's, fetched with `meshid api fetch
 // x509 --write` into the layout meshid's `files:` writes (chain leaf first, PKCS#8 key, bundle).
 // The agent's upstream is an operator intermediate under an openssl root, the deepest chain
 // meshid serves (leaf, node intermediate, upstream intermediate): ssl_verify_depth must allow it.
-// Only the listen address and the upstream change, to unix sockets in a temp directory.
+// Only the listen address and the upstream change, to unix sockets in a temp directory, and the
+// njs module that reads the client's SPIFFE ID is loaded from deploy/nginx/meshid-spiffe-id.js.
+// The application behind nginx records the headers it receives: the client's certificate
+// (X-Client-Cert) and SPIFFE ID (X-Client-Spiffe-Id), whatever a client sends under those names.
 const NGINX_ID = 'spiffe://example.org/nginx';
 const CLIENT_ID = 'spiffe://example.org/client';
 const nginx = findNginx();
@@ -62,9 +67,9 @@ interface Exchange {
 }
 
 /** One HTTPS request over nginx's unix socket; never rejects, so refusals can be asserted. */
-function request(socketPath: string, client: { cert: string; key: string } | undefined, ca: string): Promise<Exchange> {
+function request(socketPath: string, client: { cert: string; key: string } | undefined, ca: string, headers: Record<string, string> = {}): Promise<Exchange> {
   return new Promise((resolve) => {
-    const req = https.request({ socketPath, path: '/hello', servername: 'localhost', ca, ...(client ?? {}), agent: false }, (res) => {
+    const req = https.request({ socketPath, path: '/hello', servername: 'localhost', ca, headers, ...(client ?? {}), agent: false }, (res) => {
       const serverId = uriSan((res.socket as TLSSocket).getPeerX509Certificate()?.toString() ?? '');
       let body = '';
       res.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -75,7 +80,22 @@ function request(socketPath: string, client: { cert: string; key: string } | und
   });
 }
 
-describe('deploy/nginx/meshid-mtls.conf', { skip: needs('nginx', 'openssl') }, () => {
+/** A client certificate signed by the operator intermediate (so it chains to the bundle) with `san`, or none. */
+async function operatorSignedClient(dir: string, name: string, san: string | undefined): Promise<{ cert: string; key: string }> {
+  await writeFile(path.join(dir, `${name}.ext`), `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n${san ? `subjectAltName=${san}\n` : ''}`);
+  const steps = [
+    ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`],
+    ['x509', '-req', '-in', `${name}.csr`, '-CA', 'intermediate.pem', '-CAkey', 'intermediate.key', '-CAcreateserial', '-days', '1', '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.pem`],
+  ];
+  for (const args of steps) {
+    const result = await openssl(args, dir);
+    assert.ok(result.ok, `openssl ${args.join(' ')}: ${result.output}`);
+  }
+  const chain = (await readFile(path.join(dir, `${name}.pem`), 'utf8')) + (await readFile(path.join(dir, 'intermediate.pem'), 'utf8'));
+  return { cert: chain, key: await readFile(path.join(dir, `${name}.key`), 'utf8') };
+}
+
+describe('deploy/nginx/meshid-mtls.conf', { skip: needs('nginx', 'nginx-njs', 'openssl') }, () => {
   let dir: string;
   let harness: Harness;
   let nginxProcess: ChildProcess | undefined;
@@ -83,6 +103,8 @@ describe('deploy/nginx/meshid-mtls.conf', { skip: needs('nginx', 'openssl') }, (
   let conf: string;
   let bundle: string;
   let clientIdentity: { cert: string; key: string };
+  /** What the application behind nginx received, one entry per request that reached it. */
+  const received: IncomingHttpHeaders[] = [];
   const nginxSocket = (): string => path.join(dir, 'nginx.sock');
 
   before(async () => {
@@ -113,11 +135,16 @@ describe('deploy/nginx/meshid-mtls.conf', { skip: needs('nginx', 'openssl') }, (
     server = replaceOnce(server, /^(\s*)listen\s+8443\s+ssl;/m, `$1listen unix:${nginxSocket()} ssl;`);
     server = replaceOnce(server, /^\s*listen\s+\[::\]:8443\s+ssl;\n/m, '');
     server = replaceOnce(server, 'proxy_pass http://127.0.0.1:8080;', `proxy_pass http://unix:${path.join(dir, 'app.sock')}:;`);
+    await copyFile(path.join(REPO, 'deploy', 'nginx', 'meshid-spiffe-id.js'), path.join(dir, 'meshid-spiffe-id.js'));
+    server = replaceOnce(server, /^(\s*js_import\s+meshid\s+from\s+)\/etc\/nginx\/njs\/meshid-spiffe-id\.js;/m, `$1${path.join(dir, 'meshid-spiffe-id.js')};`);
     await writeFile(path.join(dir, 'meshid-mtls.conf'), server);
-    conf = await writeNginxConf(dir, path.join(dir, 'meshid-mtls.conf'));
+    conf = await writeNginxConf(dir, path.join(dir, 'meshid-mtls.conf'), { modules: [NGINX_NJS_MODULE] });
 
     // The application behind nginx answers with what nginx told it about the client.
-    app = http.createServer((req, res) => res.end(JSON.stringify({ verify: req.headers['x-client-verify'], cert: req.headers['x-client-cert'] })));
+    app = http.createServer((req, res) => {
+      received.push(req.headers);
+      res.end(JSON.stringify({ verify: req.headers['x-client-verify'], cert: req.headers['x-client-cert'], spiffeId: req.headers['x-client-spiffe-id'] }));
+    });
     await new Promise<void>((resolve) => app?.listen(path.join(dir, 'app.sock'), resolve));
   });
   after(async () => {
@@ -137,6 +164,13 @@ describe('deploy/nginx/meshid-mtls.conf', { skip: needs('nginx', 'openssl') }, (
     assert.equal(directive('ssl_protocols'), 'TLSv1.2 TLSv1.3');
   });
 
+  test('forwards the client certificate and its SPIFFE ID to the backend', () => {
+    assert.match(block, /^\s*proxy_set_header\s+X-Client-Cert\s+\$ssl_client_escaped_cert;/m);
+    assert.match(block, /^\s*proxy_set_header\s+X-Client-Spiffe-Id\s+\$meshid_client_spiffe_id;/m);
+    assert.equal(directive('js_import'), 'meshid from /etc/nginx/njs/meshid-spiffe-id.js');
+    assert.equal(directive('js_set'), '$meshid_client_spiffe_id meshid.clientSpiffeId');
+  });
+
   test('nginx -t accepts it with real certificate files', () => {
     const result = spawnSync(nginx ?? 'nginx', ['-t', ...nginxArgs(dir, conf)], { encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
@@ -148,14 +182,42 @@ describe('deploy/nginx/meshid-mtls.conf', { skip: needs('nginx', 'openssl') }, (
       nginxProcess = await startNginx(nginx ?? 'nginx', dir, conf, nginxSocket());
     });
 
-    test('a client with an SVID of the trust domain gets through, its certificate forwarded', async () => {
+    test('a client with an SVID of the trust domain gets through, its certificate and SPIFFE ID forwarded', async () => {
       const exchange = await request(nginxSocket(), clientIdentity, bundle);
       assert.equal(exchange.status, 200, JSON.stringify(exchange));
       assert.equal(exchange.serverId, NGINX_ID, 'the client verified nginx as spiffe://example.org/nginx');
-      const seen = JSON.parse(exchange.body ?? '{}') as { verify?: string; cert?: string };
+      const seen = JSON.parse(exchange.body ?? '{}') as { verify?: string; cert?: string; spiffeId?: string };
       assert.equal(seen.verify, 'SUCCESS');
-      assert.equal(uriSan(decodeURIComponent(seen.cert ?? '')), CLIENT_ID, 'the application can authorize by SPIFFE ID');
+      assert.equal(seen.spiffeId, CLIENT_ID, 'X-Client-Spiffe-Id is the URI SAN of the verified client certificate');
+      const forwarded = new X509Certificate(decodeURIComponent(seen.cert ?? ''));
+      const presented = new X509Certificate(pemBlocks(clientIdentity.cert)[0] ?? '');
+      assert.ok(forwarded.raw.equals(presented.raw), 'X-Client-Cert decodes to the very certificate the client presented (its leaf)');
+      assert.equal(uriSan(forwarded.toString()), CLIENT_ID, 'the application can authorize by SPIFFE ID');
     });
+
+    test("the client cannot forge the identity headers: nginx replaces them with the verified client's", async () => {
+      const before = received.length;
+      const exchange = await request(nginxSocket(), clientIdentity, bundle, { 'X-Client-Spiffe-Id': 'spiffe://example.org/admin', 'X-Client-Cert': 'forged', 'X-Client-Verify': 'SUCCESS' });
+      assert.equal(exchange.status, 200, JSON.stringify(exchange));
+      const headers = received.slice(before);
+      assert.equal(headers.length, 1);
+      assert.equal(headers[0]?.['x-client-spiffe-id'], CLIENT_ID);
+      assert.equal(uriSan(decodeURIComponent(String(headers[0]?.['x-client-cert']))), CLIENT_ID);
+    });
+
+    for (const [index, [what, san]] of ([
+      ['no URI SAN', undefined],
+      ['two URI SANs', `URI:${CLIENT_ID},URI:spiffe://example.org/admin`],
+      ['a URI SAN that is not a SPIFFE ID', 'URI:https://example.org/client'],
+    ] as const).entries()) {
+      test(`a certificate that chains to the bundle but is no X509-SVID (${what}) is refused with 403 before the backend`, async () => {
+        const client = await operatorSignedClient(dir, `not-svid-${index}`, san);
+        const before = received.length;
+        const exchange = await request(nginxSocket(), client, bundle, { 'X-Client-Spiffe-Id': CLIENT_ID });
+        assert.equal(exchange.status, 403, JSON.stringify(exchange));
+        assert.equal(received.length, before, 'the backend never saw the request');
+      });
+    }
 
     test('a client without a certificate is refused', async () => {
       const exchange = await request(nginxSocket(), undefined, bundle);

@@ -15,6 +15,8 @@ import { peerPath } from './peers';
 export type ToolName =
   | 'softhsm2'
   | 'nginx'
+  | 'nginx-njs'
+  | 'promtool'
   | 'curl'
   | 'keytool'
   | 'openssl'
@@ -38,6 +40,8 @@ interface Tool {
 const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 /** nginx is in /usr/sbin, which is not on every user's PATH. */
 const NGINX = '/usr/sbin/nginx';
+/** Debian's njs module for nginx (libnginx-mod-http-js), loaded with load_module. */
+export const NGINX_NJS_MODULE = '/usr/lib/nginx/modules/ngx_http_js_module.so';
 
 function accessible(file: string, mode: number): boolean {
   try {
@@ -60,6 +64,9 @@ const peer = (name: string): Tool => ({ where: () => peerPath(name), present: ()
 export const TOOLS: Readonly<Record<ToolName, Tool>> = {
   softhsm2: { where: () => `softhsm2-util on PATH and ${SOFTHSM_MODULE}`, present: () => onPath('softhsm2-util') && readable(SOFTHSM_MODULE), install: { apt: 'softhsm2' } },
   nginx: { where: () => `${NGINX} or nginx on PATH`, present: () => executable(NGINX) || onPath('nginx'), install: { apt: 'nginx' } },
+  'nginx-njs': { where: () => NGINX_NJS_MODULE, present: () => readable(NGINX_NJS_MODULE), install: { apt: 'libnginx-mod-http-js' } },
+  // promtool checks and unit-tests deploy/prometheus (Debian's prometheus package ships it).
+  promtool: { where: () => 'promtool on PATH', present: () => onPath('promtool'), install: { apt: 'prometheus' } },
   curl: { where: () => 'curl on PATH', present: () => onPath('curl'), install: { apt: 'curl' } },
   keytool: { where: () => 'keytool on PATH', present: () => onPath('keytool'), install: { apt: 'default-jre-headless' } },
   openssl: { where: () => 'openssl on PATH', present: () => onPath('openssl'), install: { apt: 'openssl' } },

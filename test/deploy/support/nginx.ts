@@ -14,15 +14,17 @@ export function findNginx(): string | undefined {
 /**
  * A self-contained nginx.conf around `serverBlockFile`: every path nginx writes (pid, logs,
  * temp dirs) inside `dir`, one process in the foreground, so a test can run it as any user and
- * stop it by its pid.
+ * stop it by its pid; `modules` are loaded first.
  */
-export async function writeNginxConf(dir: string, serverBlockFile: string): Promise<string> {
+export async function writeNginxConf(dir: string, serverBlockFile: string, options: { readonly modules?: readonly string[] } = {}): Promise<string> {
   const temp = path.join(dir, 'temp');
   await mkdir(temp, { recursive: true });
   const conf = path.join(dir, 'nginx.conf');
+  // Dynamic modules (e.g. njs) as Debian's nginx.conf loads them from modules-enabled.
+  const modules = (options.modules ?? []).map((module) => `load_module ${module};\n`).join('');
   await writeFile(
     conf,
-    `daemon off;
+    `${modules}daemon off;
 master_process off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log info;
