@@ -44,16 +44,6 @@ export interface SocketListenerOptions {
 const LISTEN_BACKLOG = 4096;
 
 /**
- * Accepted connections set up per turn of the event loop. libuv drains the whole accept queue in
- * one go, so a burst of 1,000 connects would otherwise be set up (credentials, /proc, HTTP/2
- * session) back to back, holding the loop for a second: the admin probes, timers and the calls
- * of connections already set up would wait behind all of it. In turns of ACCEPT_BATCH they wait
- * behind one turn (bench/connect-burst.ts). The credentials are the kernel's from connect(2)
- * (SO_PEERCRED, SO_PEERPIDFD), so waiting here changes nothing about who is recorded.
- */
-const ACCEPT_BATCH = 16;
-
-/**
  * The agent's unix socket. Every accepted connection is held paused until its peer credentials
  * are read and recorded, then injected into grpc-js; identity is therefore known before the first
  * byte of any request is read.
@@ -62,24 +52,10 @@ export class SocketListener {
   private readonly server: net.Server;
   private readonly open = new Set<net.Socket>();
   private readonly counter: ConnectionCounter | undefined;
-  /** Accepted by the kernel, waiting for their turn (ACCEPT_BATCH). */
-  private readonly waiting: net.Socket[] = [];
 
   private constructor(private readonly options: SocketListenerOptions) {
     this.counter = options.policy ? new ConnectionCounter(options.policy.limits) : undefined;
-    this.server = net.createServer({ pauseOnConnect: true }, (socket) => this.enqueue(socket));
-  }
-
-  private enqueue(socket: net.Socket): void {
-    this.waiting.push(socket);
-    if (this.waiting.length === 1) setImmediate(() => this.acceptTurn());
-  }
-
-  private acceptTurn(): void {
-    for (const socket of this.waiting.splice(0, ACCEPT_BATCH)) {
-      if (!socket.destroyed) void this.accept(socket);
-    }
-    if (this.waiting.length > 0) setImmediate(() => this.acceptTurn());
+    this.server = net.createServer({ pauseOnConnect: true }, (socket) => void this.accept(socket));
   }
 
   static async listen(options: SocketListenerOptions): Promise<SocketListener> {
@@ -161,7 +137,6 @@ export class SocketListener {
   /** Stops accepting, removes the socket file and drops every connection still open. */
   async close(): Promise<void> {
     await this.stopAccepting();
-    for (const socket of this.waiting.splice(0)) socket.destroy();
     for (const socket of this.open) socket.destroy();
     await this.closed;
   }
