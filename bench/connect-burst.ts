@@ -19,6 +19,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { mainOf } from './support/main-of';
 import { percentile } from './support/stats';
 
 const { values } = parseArgs({ options: { connections: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' }, main: { type: 'string' } } });
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
     path.join(dir, 'meshid.yaml'),
     `trustDomain: example.org\ndataDir: ${dir}/data\nsocketPath: ${socketPath}\nlogLevel: warn\nadmin: { enabled: true, listen: "127.0.0.1:${port}" }\nconnections: { maxPerUid: ${connections * 2 + 100}, maxTotal: ${connections * 2 + 100} }\nentries:\n  - spiffeId: spiffe://example.org/bench\n    selectors: ["unix:uid:${uid}"]\n`,
   );
-  const main = values.main ?? path.join(__dirname, '..', 'src', 'agent', 'cli', 'main.js');
+  const main = values.main ?? mainOf(path.join(__dirname, '..'));
   const agent = spawn(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []), main, 'run', '--config', path.join(dir, 'meshid.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     for (let attempt = 0; ; attempt++) {

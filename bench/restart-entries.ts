@@ -18,6 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { WorkloadApi } from './support/fresh-connection';
+import { mainOf } from './support/main-of';
 import { percentile } from './support/stats';
 
 const { values } = parseArgs({ options: { entries: { type: 'string', default: '5000' }, runs: { type: 'string', default: '3' }, baseline: { type: 'string' } } });
@@ -72,7 +73,7 @@ async function meshidSetup(dist: string, format: 'yaml' | 'json'): Promise<() =>
       : entries.map((entry) => `- spiffeId: ${entry.spiffeId}\n  selectors: ["${entry.selectors[0]}"]\n  dnsNames: ["${entry.dnsNames[0]}"]\n`).join(''),
   );
   await writeFile(path.join(dir, 'meshid.yaml'), `trustDomain: example.org\ndataDir: ${dir}/data\nsocketPath: ${socketPath}\nlogLevel: warn\nadmin: { enabled: false }\nentriesFile: ${entriesFile}\n`);
-  const main = path.join(dist, 'src', 'agent', 'cli', 'main.js');
+  const main = mainOf(dist);
   const run = async (): Promise<Sample> => {
     const started = performance.now();
     const agent = spawn(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []), main, 'run', '--config', path.join(dir, 'meshid.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });

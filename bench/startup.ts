@@ -21,6 +21,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { peerAvailable, peerPath } from '../test/support/peers';
 import { firstMessageMs } from './support/fresh-connection';
+import { mainOf } from './support/main-of';
 import { percentile } from './support/stats';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' }, baseline: { type: 'string' }, 'no-spire': { type: 'boolean', default: false } } });
@@ -80,7 +81,7 @@ async function meshidSetup(dist: string): Promise<() => Promise<Sample>> {
     config,
     `trustDomain: example.org\ndataDir: ${dir}/data\nsocketPath: ${socketPath}\nlogLevel: warn\nadmin: { enabled: true, listen: "127.0.0.1:${port}" }\nentries:\n  - spiffeId: spiffe://example.org/bench\n    selectors: ["unix:uid:${uid}"]\n`,
   );
-  const main = path.join(dist, 'src', 'agent', 'cli', 'main.js');
+  const main = mainOf(dist);
   const once = async (): Promise<Sample> => {
     const started = process.hrtime.bigint();
     const child = spawn(process.execPath, [main, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });

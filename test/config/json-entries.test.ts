@@ -51,7 +51,7 @@ test('a key repeated in JSON is still an error (the YAML parser reports it), not
   assert.match(problems[0] ?? '', /entries\.json: YAML: Map keys must be unique/);
   const config = path.join(dir, 'meshid.json');
   await writeFile(config, '{"trustDomain": "example.org", "trustDomain": "other.org"}');
-  assert.match(problemsOf(() => loadConfigFile(config)).join('\n'), /Map keys must be unique/);
+  assert.match(problemsOf(() => loadConfigFile(config, {})).join('\n'), /Map keys must be unique/);
 });
 
 test('parseStrictJson: JSON only, keys counted outside strings', () => {

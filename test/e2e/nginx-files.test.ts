@@ -49,6 +49,7 @@ describe('files targets feed a real nginx doing mTLS, across a rotation', { skip
     // nginx needs the files to start, and the agent needs nginx's reload command: a first agent
     // writes the files, then the agent under test (same upstream root) runs with afterWrite.
     const first = await startTestAgent({ svid: { ttl: '1h' }, files: [target] }, clock);
+    await first.agent.settled(); // the files land after start, not within it
     await first.agent.stop();
     nginx = await NginxServer.start(dir, files);
     harness = await startTestAgent(
@@ -60,6 +61,7 @@ describe('files targets feed a real nginx doing mTLS, across a rotation', { skip
       },
       clock,
     );
+    await harness.agent.settled();
     // A client SVID fetched from meshid by a real workload under uid 1000.
     clientDir = path.join(harness.dir, 'client');
     await mkdir(clientDir);

@@ -41,6 +41,7 @@ test('a files target with pkcs12File: openssl checks the MAC and Java keytool re
     ],
   });
   try {
+    await harness.agent.settled();
     const keystore = path.join(dir, 'out', 'app.p12');
     assert.equal((await stat(keystore)).mode & 0o777, 0o600, 'holds the key: mode as keyMode');
 

@@ -6,7 +6,7 @@ import { SpiffeIdTemplate } from '../../entries/spiffe-id-template';
 /**
  * Single-field rules the schema applies. Each returns the reason a value is wrong, or undefined.
  * Rules that relate two fields (an entry's trust domain, ca.ttl against svid.ttl) live in
- * cross-checks.ts.
+ * cross-field-rules.ts.
  */
 
 /**
