@@ -11,7 +11,6 @@ import { SvidStore } from '../rotation/svid-store';
 import { sdsService } from '../sds/sds-service';
 import { AgentMetrics } from '../telemetry/agent-metrics';
 import { StreamTracker } from '../telemetry/stream-tracker';
-import { joinSpireServer } from '../spire/load-spire-upstream';
 import { followsOwnRoots, type AnyUpstream } from '../upstream/upstream-authority';
 import { removeRetiredRoot } from '../upstream/self-signed-rotation';
 import { UpstreamFileWatch } from '../upstream/upstream-file-watch';
@@ -97,7 +96,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
     const replaceInlineEntries = (next: AgentConfig['entries']): void => (localEntries instanceof WatchedEntriesFile ? localEntries.replaceInline(next) : localEntries.replace(next));
 
     // A SPIRE server is both the upstream and a second source of entries (src/spire/).
-    const spire = config.upstream.type === 'spire' ? await joinSpireServer({ config: config.upstream, trustDomain: config.trustDomain, dataDir: config.dataDir, dataDirMode: dataDirMode(config), leafKeyType: config.svid.keyType, clock, logger, random: deps.random, onSyncFailure: () => metrics.spireSyncFailures.inc() }) : undefined;
+    // Loaded only for upstream.type spire (its protos cost every other agent's start).
+    const spire = config.upstream.type === 'spire' ? await (await import('../spire/load-spire-upstream.js')).joinSpireServer({ config: config.upstream, trustDomain: config.trustDomain, dataDir: config.dataDir, dataDirMode: dataDirMode(config), leafKeyType: config.svid.keyType, clock, logger, random: deps.random, onSyncFailure: () => metrics.spireSyncFailures.inc() }) : undefined;
     if (spire) cleanups.push(() => spire.upstream.close?.());
     const entries: EntrySource = spire ? new MergedEntrySource([localEntries, spire.entries]) : localEntries;
     const upstream: AnyUpstream = spire ? spire.upstream : await loadConfiguredUpstream(config, new Date(clock.now()), logger);

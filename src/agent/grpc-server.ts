@@ -1,10 +1,7 @@
 import type http2 from 'node:http2';
 import type net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import type { ProtoGrpcType as SdsProto } from '../generated/sds';
-import type { ProtoGrpcType as WorkloadApiProto } from '../generated/workload';
-import { PROTO_LOADER_OPTIONS, SDS_PROTO, WORKLOAD_API_PROTO } from '../common/proto-files';
+import { grpcServiceDefinition } from '../common/proto-descriptors';
 
 export interface AgentServices {
   readonly workloadApi: grpc.UntypedServiceImplementation;
@@ -20,14 +17,13 @@ export interface SessionInjector {
 
 /** One grpc-js server carrying both APIs; connections reach it only through the injector. */
 export function createGrpcServer(services: AgentServices): { server: grpc.Server; injector: SessionInjector } {
-  const definition = protoLoader.loadSync([WORKLOAD_API_PROTO, SDS_PROTO], PROTO_LOADER_OPTIONS);
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as WorkloadApiProto & SdsProto;
   const server = new grpc.Server({
     // Workload API messages are small; a cap bounds what a misbehaving local client can make us buffer.
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
   });
-  server.addService(loaded.SpiffeWorkloadAPI.service, services.workloadApi);
-  server.addService(loaded.envoy.service.secret.v3.SecretDiscoveryService.service, services.sds);
+  // Precompiled descriptors (src/common/proto-descriptors.ts): no .proto parsing at start.
+  server.addService(grpcServiceDefinition('SpiffeWorkloadAPI'), services.workloadApi);
+  server.addService(grpcServiceDefinition('envoy.service.secret.v3.SecretDiscoveryService'), services.sds);
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   return { server, injector: sessionInjector(server, injector) };
 }

@@ -73,7 +73,8 @@ function idsFromProc(procRoot: string, peer: PeerIdentity): ProcessIds {
   const { pid, process: atAccept } = peer;
   const stat = readProcessStat(procRoot, pid);
   if (!stat) throw new ConnectorMismatch('exited', `connecting process ${pid} has exited`);
-  if (stat.startTime !== atAccept?.startTime) throw new ConnectorMismatch('replaced', `pid ${pid} now names another process than the one that connected`);
+  // Without a start time at accept, a pidfd pins the process (checked before and after the reads).
+  if (atAccept?.startTime !== undefined && stat.startTime !== atAccept.startTime) throw new ConnectorMismatch('replaced', `pid ${pid} now names another process than the one that connected`);
   if (hasTerminated(stat.state)) throw new ConnectorMismatch('zombie', `connecting process ${pid} has terminated (state ${stat.state})`);
   const ids = readProcessIds(procRoot, pid);
   if (!ids) throw new ConnectorMismatch('exited', `connecting process ${pid} has exited`);
@@ -85,7 +86,8 @@ function refuseIfTerminated(procRoot: string, peer: PeerIdentity): void {
   const state = readProcessStat(procRoot, peer.pid);
   // With the pidfd readable, a live /proc entry under this pid is a zombie of ours (pid not yet
   // released) or, after reaping, someone else: either way the connector is gone.
-  if (state && state.startTime === peer.process?.startTime && hasTerminated(state.state)) {
+  const startTime = peer.process?.startTime;
+  if (state && (startTime === undefined || state.startTime === startTime) && hasTerminated(state.state)) {
     throw new ConnectorMismatch('zombie', `connecting process ${peer.pid} has terminated and is an unreaped zombie`);
   }
   throw new ConnectorMismatch('exited', `connecting process ${peer.pid} has exited`);

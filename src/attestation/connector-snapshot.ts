@@ -13,8 +13,13 @@ export interface ExecutableIdentity {
 
 /** What /proc said about the connecting process when its connection was accepted. */
 export interface ConnectorSnapshot {
-  readonly startTime: bigint;
-  readonly state: string;
+  /**
+   * /proc/<pid>/stat at accept; undefined when a pidfd pins the connector: "still the same
+   * process" is then the kernel's answer at every call (connector-binding.ts), and skipping the
+   * read takes a third of the /proc reads off each accept (bench/connect-burst.ts).
+   */
+  readonly startTime: bigint | undefined;
+  readonly state: string | undefined;
   readonly ids: ProcessIds;
   /**
    * Undefined when /proc/<pid>/exe cannot be read by this agent (an unprivileged agent and a
@@ -24,12 +29,16 @@ export interface ConnectorSnapshot {
   readonly executable: ExecutableIdentity | undefined;
 }
 
-/** Reads the snapshot at accept; undefined when the process is already gone. */
-export function readConnectorSnapshot(procRoot: string, pid: number): ConnectorSnapshot | undefined {
-  const stat = readProcessStat(procRoot, pid);
+/**
+ * Reads the snapshot at accept; undefined when the process is already gone. `pinned`: a pidfd
+ * on the connector is held, so the start time is not read.
+ */
+export function readConnectorSnapshot(procRoot: string, pid: number, pinned = false): ConnectorSnapshot | undefined {
+  const stat = pinned ? undefined : readProcessStat(procRoot, pid);
+  if (!pinned && !stat) return undefined;
   const ids = readProcessIds(procRoot, pid);
-  if (!stat || !ids) return undefined;
-  return { startTime: stat.startTime, state: stat.state, ids, executable: readExecutable(procRoot, pid) };
+  if (!ids) return undefined;
+  return { startTime: stat?.startTime, state: stat?.state, ids, executable: readExecutable(procRoot, pid) };
 }
 
 function readExecutable(procRoot: string, pid: number): ExecutableIdentity | undefined {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { watch, type FSWatcher } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 
 /**
@@ -26,6 +26,8 @@ export class FileContentWatcher {
   }
 
   async start(): Promise<void> {
+    // Loaded here, not at module load: the agent serves before its watchers start.
+    const { watch } = await import('chokidar');
     this.watcher = watch(path.dirname(this.file), { depth: 0, ignoreInitial: true });
     this.watcher.on('all', () => {
       clearTimeout(this.debounce);

@@ -1,26 +1,23 @@
-import path from 'node:path';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs/light';
 import type { Secret } from '../generated/envoy/extensions/transport_sockets/tls/v3/Secret';
 import type { SPIFFECertValidatorConfig } from '../generated/envoy/extensions/transport_sockets/tls/v3/SPIFFECertValidatorConfig';
 import type { SubjectAltNameMatcher } from '../generated/envoy/extensions/transport_sockets/tls/v3/SubjectAltNameMatcher';
 import { peerMatchersKey, type PeerMatcher } from '../entries/allowed-peers';
 import { derToPem } from '../identity/pem';
-import { PROTO_DIR, SECRET_PROTO } from '../common/proto-files';
+import { agentProtoRoot } from '../common/proto-descriptors';
 import type { TrustBundle, X509Svid } from '../rotation/x509-svid';
 import { SECRET_TYPE_URL, type AnyMessage } from './messages';
 import type { ValidatorForm } from './validator-choice';
 
-const SPIFFE_VALIDATOR_PROTO = 'envoy/extensions/transport_sockets/tls/v3/tls_spiffe_validator_config.proto';
 const SPIFFE_VALIDATOR_TYPE = 'envoy.extensions.transport_sockets.tls.v3.SPIFFECertValidatorConfig';
 /** The extension name Envoy registers the SPIFFE certificate validator under. */
 export const SPIFFE_VALIDATOR_NAME = 'envoy.tls.cert_validator.spiffe';
 
 // Secrets travel inside google.protobuf.Any, so they are encoded here with protobufjs rather than
 // by grpc-js's per-method serializers.
+// The types come from the agent's precompiled descriptor (no .proto parsing at start).
 function loadTypes(): { secret: protobuf.Type; spiffeValidator: protobuf.Type } {
-  const root = new protobuf.Root();
-  root.resolvePath = (_origin, target) => path.join(PROTO_DIR, target);
-  root.loadSync([SECRET_PROTO, SPIFFE_VALIDATOR_PROTO], { keepCase: true });
+  const root = agentProtoRoot();
   return { secret: root.lookupType('envoy.extensions.transport_sockets.tls.v3.Secret'), spiffeValidator: root.lookupType(SPIFFE_VALIDATOR_TYPE) };
 }
 const Types = loadTypes();

@@ -156,7 +156,7 @@ function recordConnector(socket: net.Socket, credentials: PeerCredentials, procR
     return { ...credentials, process: undefined, handle: undefined };
   }
   try {
-    return { ...credentials, process: readConnectorSnapshot(procRoot, credentials.pid), handle };
+    return { ...credentials, process: readConnectorSnapshot(procRoot, credentials.pid, handle !== undefined), handle };
   } catch (error) {
     handle?.close();
     throw error;

@@ -1,5 +1,5 @@
 import { diskUpstreamType, type DiskUpstreamConfig } from './disk-upstream';
-import { pkcs11UpstreamType, type Pkcs11UpstreamConfig } from './pkcs11-upstream';
+import type { Pkcs11UpstreamConfig } from './pkcs11-upstream';
 import { selfSignedUpstreamType, type SelfSignedUpstreamConfig } from './self-signed-type';
 import type { UpstreamAuthority } from './upstream-authority';
 import type { UpstreamSuccessor } from './upstream-successor';
@@ -17,8 +17,17 @@ type TypeTable = { readonly [Type in LocalUpstreamConfig['type']]: UpstreamType<
 const UPSTREAM_TYPES: TypeTable = {
   'self-signed': selfSignedUpstreamType,
   disk: diskUpstreamType,
-  pkcs11: pkcs11UpstreamType,
+  // Loaded only when configured: pkcs11js and its native module cost every other agent's start.
+  pkcs11: {
+    load: async (config, context, now) => (await loadPkcs11Type()).load(config, context, now),
+    prepareSuccessor: async (config, context, now, trigger) => (await loadPkcs11Type()).prepareSuccessor(config, context, now, trigger),
+    watchedFiles: (config) => [config.certFile, config.bundleFile].filter((file): file is string => file !== undefined),
+  },
 };
+
+async function loadPkcs11Type(): Promise<UpstreamType<Pkcs11UpstreamConfig>> {
+  return (await import('./pkcs11-upstream.js')).pkcs11UpstreamType;
+}
 
 function rowFor<Config extends LocalUpstreamConfig>(config: Config): UpstreamType<Config> {
   return UPSTREAM_TYPES[config.type] as unknown as UpstreamType<Config>;

@@ -1,0 +1,3 @@
+module meshid.example/bench/go-mint
+
+go 1.21
