@@ -14,7 +14,7 @@ import { startTestAgent, type Harness } from '../support/agent-harness';
 import { meshid, type CliResult } from '../support/meshid-cli';
 import { pemBlocks, uriSan } from '../support/pem';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
-import { OpensslPki, type Issued } from '../doctor/openssl-pki';
+import { OpensslPki, type Issued } from '../cli/doctor/openssl-pki';
 import { needs } from '../support/tools';
 
 const uid = process.getuid?.() ?? 0;

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, loadConfigFile, parseConfig } from '../../src/agent/config/load';
-import type { Environment } from '../../src/agent/config/schema';
-import { makeTempDir } from '../support/temp-dir';
+import { ConfigError, loadConfigFile, parseConfig } from '../../../src/agent/config/load';
+import type { Environment } from '../../../src/agent/config/schema';
+import { makeTempDir } from '../../support/temp-dir';
 
 const BASE = '/etc/meshid';
 

@@ -4,12 +4,12 @@ import { copyFile, realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, describe, test } from 'node:test';
-import { UnixAttestor } from '../../src/attestation/attestors/unix-attestor';
-import { capturedLogger } from '../support/captured-logger';
-import { spawnAs, stopSpawned } from '../support/spawned-process';
-import { makeTempDir, removeTempDirs } from '../support/temp-dir';
-import { NOT_ROOT } from '../support/workload-process';
-import { subjectOfProcess } from '../support/attestation-subject';
+import { UnixAttestor } from '../../../src/attestation/attestors/unix-attestor';
+import { capturedLogger } from '../../support/captured-logger';
+import { spawnAs, stopSpawned } from '../../support/spawned-process';
+import { makeTempDir, removeTempDirs } from '../../support/temp-dir';
+import { NOT_ROOT } from '../../support/workload-process';
+import { subjectOfProcess } from '../../support/attestation-subject';
 
 const run = promisify(execFile);
 

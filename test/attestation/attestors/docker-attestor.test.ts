@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isMeshidError } from '../../src/common/errors';
-import { DockerAttestor } from '../../src/attestation/attestors/docker-attestor';
-import { startFakeDocker, type FakeDocker } from '../support/fake-docker';
-import { makeTempDir, removeTempDirs } from '../support/temp-dir';
-import { subjectWithPid } from '../support/attestation-subject';
+import { isMeshidError } from '../../../src/common/errors';
+import { DockerAttestor } from '../../../src/attestation/attestors/docker-attestor';
+import { startFakeDocker, type FakeDocker } from '../../support/fake-docker';
+import { makeTempDir, removeTempDirs } from '../../support/temp-dir';
+import { subjectWithPid } from '../../support/attestation-subject';
 
-const CGROUP_FIXTURES = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'cgroup');
+const CGROUP_FIXTURES = path.join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'cgroup');
 const DOCKER_CONTAINER = 'e2c6b4b5d2f0b9e0ad0d1f3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0f9e';
 const IMAGE_ID = 'sha256:5d0da3dc976460b72c77d94c8a1ad043720b0416bfc16c52c45d4847e53fadb6';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { embeddedDefaults } from '../../src/agent/config/defaults';
+import { embeddedDefaults } from '../../../src/agent/config/defaults';
 
 test('embedded defaults: ./.meshid, a self-signed upstream and an identity for the caller', () => {
   const config = embeddedDefaults({ cwd: '/home/dev/project', uid: 1000 });

@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { makeTempDir, removeTempDirs } from '../support/temp-dir';
+import { makeTempDir, removeTempDirs } from '../../support/temp-dir';
 import { caExtensions, leafExtensions, OpensslPki, type Issued } from './openssl-pki';
 import { doctorOnFiles, findingIds } from './run-doctor';
-import { needs } from '../support/tools';
+import { needs } from '../../support/tools';
 
 /** The fixtures here are made with the openssl CLI. */
 const OPENSSL = needs('openssl');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatDuration, parseDuration } from '../../src/agent/config/duration';
+import { formatDuration, parseDuration } from '../../../src/agent/config/duration';
 
 test('durations in Go syntax parse to milliseconds', () => {
   const cases: [string, number][] = [

@@ -3,11 +3,11 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import pino from 'pino';
-import { ConfigError } from '../../src/agent/config/config-error';
-import { loadEntriesFile, parseConfig } from '../../src/agent/config/load';
-import { WatchedEntriesFile, type EntriesReload } from '../../src/entries/watched-entries';
-import { meshid } from '../support/meshid-cli';
-import { makeTempDir, removeTempDirs } from '../support/temp-dir';
+import { ConfigError } from '../../../src/agent/config/config-error';
+import { loadEntriesFile, parseConfig } from '../../../src/agent/config/load';
+import { WatchedEntriesFile, type EntriesReload } from '../../../src/entries/watched-entries';
+import { meshid } from '../../support/meshid-cli';
+import { makeTempDir, removeTempDirs } from '../../support/temp-dir';
 
 // issue 16 item 1: `allowedPeers` on entries, inline and in an entries file.
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { CONFIG_BASE, parseUpstream, upstreamProblems } from '../support/upstream-config';
+import { CONFIG_BASE, parseUpstream, upstreamProblems } from '../../support/upstream-config';
 
 
 const VALID = { type: 'spire', serverAddress: 'spire-server.spire:8081', bootstrapBundleFile: 'bundle.pem', joinTokenFile: 'token', mode: 'downstream' };

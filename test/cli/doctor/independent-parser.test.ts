@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { makeTempDir, removeTempDirs } from '../support/temp-dir';
+import { makeTempDir, removeTempDirs } from '../../support/temp-dir';
 import { caExtensions, leafExtensions, OpensslPki, type Issued } from './openssl-pki';
 import { doctorOnFiles, findingIds } from './run-doctor';
 
-const DOCTOR_SOURCES = path.join(__dirname, '..', '..', '..', 'src', 'cli', 'doctor');
+const DOCTOR_SOURCES = path.join(__dirname, '..', '..', '..', '..', 'src', 'cli', 'doctor');
 
 let pki: OpensslPki;
 let intermediate: Issued;

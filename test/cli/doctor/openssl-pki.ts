@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { openssl } from '../support/openssl';
+import { openssl } from '../../support/openssl';
 
 /**
  * Certificates made by the real openssl CLI (`openssl req` + `openssl ca`), each one broken on

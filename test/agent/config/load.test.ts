@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ConfigError } from '../../src/agent/config/config-error';
+import { ConfigError } from '../../../src/agent/config/config-error';
 import { writeFile } from 'node:fs/promises';
-import { loadConfigFile, loadEntriesFile, parseConfig } from '../../src/agent/config/load';
-import { makeTempDir } from '../support/temp-dir';
-import { isMeshidError } from '../../src/common/errors';
+import { loadConfigFile, loadEntriesFile, parseConfig } from '../../../src/agent/config/load';
+import { makeTempDir } from '../../support/temp-dir';
+import { isMeshidError } from '../../../src/common/errors';
 
-const FIXTURES = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'config');
+const FIXTURES = path.join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'config');
 const fixture = (name: string): string => path.join(FIXTURES, name);
 
 /** Runs `action`, which must throw a ConfigError, and returns it. */

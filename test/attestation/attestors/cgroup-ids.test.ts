@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { isMeshidError } from '../../src/common/errors';
-import { parseCgroupIds, type CgroupIds } from '../../src/attestation/attestors/cgroup-ids';
+import { isMeshidError } from '../../../src/common/errors';
+import { parseCgroupIds, type CgroupIds } from '../../../src/attestation/attestors/cgroup-ids';
 
-const FIXTURES = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'cgroup');
+const FIXTURES = path.join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'cgroup');
 const fixture = (name: string): string => readFileSync(path.join(FIXTURES, name), 'utf8');
 
 const POD_A = '2c48913c-b29f-11e7-9350-020968147796';

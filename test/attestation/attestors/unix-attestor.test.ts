@@ -3,10 +3,10 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { UnixAttestor } from '../../src/attestation/attestors/unix-attestor';
-import { readProcessStartTime } from '../../src/attestation/process-stat';
-import { parseProcessIds } from '../../src/attestation/process-status';
-import { subjectOfProcess } from '../support/attestation-subject';
+import { UnixAttestor } from '../../../src/attestation/attestors/unix-attestor';
+import { readProcessStartTime } from '../../../src/attestation/process-stat';
+import { parseProcessIds } from '../../../src/attestation/process-status';
+import { subjectOfProcess } from '../../support/attestation-subject';
 
 const STATUS = `Name:\tnginx
 Umask:\t0022

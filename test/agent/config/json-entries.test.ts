@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, loadConfigFile, loadEntriesFile } from '../../src/agent/config/load';
-import { parseStrictJson } from '../../src/common/strict-json';
-import { makeTempDir } from '../support/temp-dir';
+import { ConfigError, loadConfigFile, loadEntriesFile } from '../../../src/agent/config/load';
+import { parseStrictJson } from '../../../src/common/strict-json';
+import { makeTempDir } from '../../support/temp-dir';
 
 // A JSON entries file (YAML's subset) takes JSON.parse, ~100x faster than the YAML parser on
 // 5,000 entries (bench/restart-entries.ts); what it loads and every error stay the same.

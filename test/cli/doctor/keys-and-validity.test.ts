@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { chmod, copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { openssl } from '../support/openssl';
-import { makeTempDir, removeTempDirs } from '../support/temp-dir';
+import { openssl } from '../../support/openssl';
+import { makeTempDir, removeTempDirs } from '../../support/temp-dir';
 import { caExtensions, OpensslPki, opensslDate, rsa, type Issued } from './openssl-pki';
 import { doctorOnFiles, findingIds } from './run-doctor';
-import { needs } from '../support/tools';
+import { needs } from '../../support/tools';
 
 /** The fixtures here are made with the openssl CLI. */
 const OPENSSL = needs('openssl');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, parseConfig } from '../../src/agent/config/load';
+import { ConfigError, parseConfig } from '../../../src/agent/config/load';
 
 function problems(raw: unknown): string[] {
   try {

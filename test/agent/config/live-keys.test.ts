@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { configChanges } from '../../src/agent/config/live-keys';
-import { parseConfig } from '../../src/agent/config/load';
+import { configChanges } from '../../../src/agent/config/live-keys';
+import { parseConfig } from '../../../src/agent/config/load';
 
 const parse = (raw: Record<string, unknown>, env = {}) => parseConfig({ trustDomain: 'example.org', ...raw }, { baseDir: '/etc/meshid', env });
 

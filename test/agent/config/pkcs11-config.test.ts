@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { CONFIG_BASE, parseUpstream, upstreamProblems } from '../support/upstream-config';
+import { CONFIG_BASE, parseUpstream, upstreamProblems } from '../../support/upstream-config';
 
 
 const VALID = { type: 'pkcs11', module: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 'meshid', keyLabel: 'upstream-ca', pinFile: 'hsm-pin', certFile: 'upstream.pem' };
