@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -28,17 +29,8 @@ export interface StagedFile {
 export async function stageFile(target: string, data: string | Buffer, mode: number, owner?: { uid: number; gid: number }): Promise<StagedFile> {
   const directory = path.dirname(target);
   const temp = path.join(directory, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', mode);
   try {
-    try {
-      await handle.writeFile(data);
-      await handle.chmod(mode); // the umask may have narrowed `mode` at creation
-      // Ownership before the rename, so the reader (nginx's worker uid) can open it the moment it appears.
-      if (owner) await handle.chown(owner.uid, owner.gid);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeNewFile(temp, data, mode, owner);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
     throw error;
@@ -64,6 +56,23 @@ async function syncDirectory(directory: string): Promise<void> {
     await handle.sync();
   } catch {
     // Some file systems refuse fsync on a directory; the data itself is already synced.
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Writes a new file: O_EXCL|O_NOFOLLOW, so it never writes through a name someone planted, only
+ * into a file it created, with `mode` (the umask may narrow it at creation, so it is set again)
+ * and `owner` set before anyone can open it by its final name, then synced.
+ */
+export async function writeNewFile(file: string, data: string | Buffer, mode: number, owner?: { uid: number; gid: number }): Promise<void> {
+  const handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  try {
+    await handle.writeFile(data);
+    await handle.chmod(mode);
+    if (owner) await handle.chown(owner.uid, owner.gid);
+    await handle.sync();
   } finally {
     await handle.close();
   }

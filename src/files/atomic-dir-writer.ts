@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, mkdir, open, readlink, rename, rm, symlink, unlink } from 'node:fs/promises';
+import { writeNewFile } from '../common/atomic-file';
 import type { TargetDirectory } from './target-directory';
 import { faultPoint } from './fault-point';
 
@@ -106,19 +107,6 @@ async function createSetDirectory(dir: TargetDirectory, now: Date): Promise<stri
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 5) throw error;
     }
-  }
-}
-
-/** O_EXCL|O_NOFOLLOW: never writes through a name someone planted, only into a fresh file. */
-async function writeNewFile(file: string, data: string | Buffer, mode: number, owner?: { uid: number; gid: number }): Promise<void> {
-  const handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
-  try {
-    await handle.writeFile(data);
-    await handle.chmod(mode); // the umask may have narrowed `mode` at creation
-    if (owner) await handle.chown(owner.uid, owner.gid);
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

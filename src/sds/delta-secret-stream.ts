@@ -1,7 +1,5 @@
-import type { Logger } from 'pino';
 import { LatestValuePusher, type Rendered } from '../common/latest-value-pusher';
 import type { StoreChange } from '../rotation/svid-store';
-import type { SvidSource } from '../serving/svid-source';
 import type { SecretStreamContext } from './secret-stream-context';
 import { isMeshidError } from '../common/errors';
 import type { RegistrationEntry } from '../entries/entries';
@@ -68,16 +66,11 @@ export class DeltaSecretStream {
 
   /** Whether the caller's allowedPeers are void (warned once per change, see warnIfRestrictionVoid). */
   private restrictionVoid = false;
-  private readonly store: SvidSource;
-  private readonly trustDomain: string;
-  private readonly logger: Logger;
-
   constructor(
-    context: SecretStreamContext,
+    private readonly context: SecretStreamContext,
     private entries: readonly RegistrationEntry[],
   ) {
-    ({ store: this.store, trustDomain: this.trustDomain, logger: this.logger } = context);
-    this.restrictionVoid = warnIfRestrictionVoid(entries, this.logger);
+    this.restrictionVoid = warnIfRestrictionVoid(entries, this.context.logger);
     this.pusher = new LatestValuePusher(context.sink, () => this.render(), context.onError, (changes) => this.toResponse(changes), context.onSent);
   }
 
@@ -97,7 +90,7 @@ export class DeltaSecretStream {
     this.firstSeen = true;
     if (first) {
       this.form = validatorFormFor(request.node);
-      warnIfPeersIgnored(this.entries, ignoresTypedSanMatchers(request.node), this.logger);
+      warnIfPeersIgnored(this.entries, ignoresTypedSanMatchers(request.node), this.context.logger);
     }
     if (request.response_nonce !== '') this.acknowledge(request);
 
@@ -112,7 +105,7 @@ export class DeltaSecretStream {
   updateEntries(entries: readonly RegistrationEntry[]): void {
     this.entries = entries;
     const voided = partlyRestricted(entries);
-    if (voided && !this.restrictionVoid) warnIfRestrictionVoid(entries, this.logger);
+    if (voided && !this.restrictionVoid) warnIfRestrictionVoid(entries, this.context.logger);
     this.restrictionVoid = voided;
     let changed = false;
     for (const [name, previous] of this.subscribed) {
@@ -138,7 +131,7 @@ export class DeltaSecretStream {
 
   private resolveOrWithdraw(name: string): SecretSource | undefined {
     try {
-      return resolveSecretName(name, this.entries, this.trustDomain);
+      return resolveSecretName(name, this.entries, this.context.trustDomain);
     } catch (error) {
       if (isMeshidError(error, 'NO_IDENTITY')) return undefined; // withdrawn, not refused: it was granted when subscribed
       throw error;
@@ -148,10 +141,10 @@ export class DeltaSecretStream {
   /** A name the caller may not hold is answered as absent (removed_resources), with a warning saying why. */
   private resolveOrRefuse(name: string): SecretSource | undefined {
     try {
-      return resolveSecretName(name, this.entries, this.trustDomain);
+      return resolveSecretName(name, this.entries, this.context.trustDomain);
     } catch (error) {
       if (!isMeshidError(error, 'NO_IDENTITY')) throw error;
-      this.logger.warn(
+      this.context.logger.warn(
         { secret: quoteName(name), holds: this.entries.map((entry) => entry.spiffeId), reason: error.message },
         'DeltaSecrets: refused a secret the caller does not hold; answered in removed_resources, the stream stays open',
       );
@@ -170,7 +163,7 @@ export class DeltaSecretStream {
       return;
     }
     // The rejected versions stay recorded in clientHas, so they are not sent again.
-    this.logger.warn(
+    this.context.logger.warn(
       {
         nonce,
         rejected: answered?.resources.map((secret) => `${secret.name}@${secret.version}`),
@@ -218,7 +211,7 @@ export class DeltaSecretStream {
   private async render(): Promise<Rendered<DeltaChanges> | undefined> {
     const form = this.form;
     const wanted = [...this.subscribed];
-    const current = await Promise.all(wanted.map(([name, source]) => (source ? renderSecret(name, source, this.store, form) : undefined)));
+    const current = await Promise.all(wanted.map(([name, source]) => (source ? renderSecret(name, source, this.context.store, form) : undefined)));
 
     // Compared after the await: requests handled meanwhile changed what the client has or wants.
     const resources: RenderedSecret[] = [];

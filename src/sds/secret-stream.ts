@@ -1,7 +1,5 @@
-import type { Logger } from 'pino';
 import { LatestValuePusher } from '../common/latest-value-pusher';
 import type { StoreChange } from '../rotation/svid-store';
-import type { SvidSource } from '../serving/svid-source';
 import type { SecretStreamContext } from './secret-stream-context';
 import type { RegistrationEntry } from '../entries/entries';
 import { partlyRestricted } from '../entries/allowed-peers';
@@ -45,17 +43,12 @@ export class SecretStream {
 
   /** Whether the caller's allowedPeers are void (warned once per change, see warnIfRestrictionVoid). */
   private restrictionVoid = false;
-  private readonly store: SvidSource;
-  private readonly trustDomain: string;
-  private readonly logger: Logger;
-
   constructor(
-    context: SecretStreamContext,
+    private readonly context: SecretStreamContext,
     private entries: readonly RegistrationEntry[],
   ) {
-    ({ store: this.store, trustDomain: this.trustDomain, logger: this.logger } = context);
-    this.restrictionVoid = warnIfRestrictionVoid(entries, this.logger);
-    this.pusher = new LatestValuePusher(context.sink, () => renderSecrets(this.sources, this.store, this.form), context.onError, (rendered) => this.toResponse(rendered), context.onSent);
+    this.restrictionVoid = warnIfRestrictionVoid(entries, this.context.logger);
+    this.pusher = new LatestValuePusher(context.sink, () => renderSecrets(this.sources, this.context.store, this.form), context.onError, (rendered) => this.toResponse(rendered), context.onSent);
   }
 
   onStoreChange(change: StoreChange): void {
@@ -73,14 +66,14 @@ export class SecretStream {
     const first = this.namesKey === undefined;
     if (first) {
       this.form = validatorFormFor(request.node);
-      warnIfPeersIgnored(this.entries, ignoresTypedSanMatchers(request.node), this.logger);
+      warnIfPeersIgnored(this.entries, ignoresTypedSanMatchers(request.node), this.context.logger);
     }
     const nonce = request.response_nonce;
     if (!first && nonce !== '' && nonce !== this.latestNonce) return; // stale: answers an older response
 
     const namesChanged = this.subscribe(request.resource_names);
     if (request.error_detail) {
-      this.logger.warn({ names: [...this.sources.keys()], version: request.version_info, reason: request.error_detail.message }, 'Envoy rejected secrets (NACK)');
+      this.context.logger.warn({ names: [...this.sources.keys()], version: request.version_info, reason: request.error_detail.message }, 'Envoy rejected secrets (NACK)');
       if (namesChanged) this.pusher.notify();
       return;
     }
@@ -97,9 +90,9 @@ export class SecretStream {
   updateEntries(entries: readonly RegistrationEntry[]): void {
     this.entries = entries;
     const voided = partlyRestricted(entries);
-    if (voided && !this.restrictionVoid) warnIfRestrictionVoid(entries, this.logger);
+    if (voided && !this.restrictionVoid) warnIfRestrictionVoid(entries, this.context.logger);
     this.restrictionVoid = voided;
-    const sources = resolveSecretNames(this.names, entries, this.trustDomain);
+    const sources = resolveSecretNames(this.names, entries, this.context.trustDomain);
     const changed = [...sources].some(([name, source]) => !sameSource(this.sources.get(name), source));
     this.sources = sources;
     if (changed) this.pusher.notify();
@@ -121,7 +114,7 @@ export class SecretStream {
   private subscribe(names: readonly string[]): boolean {
     const key = names.join('\n');
     if (key === this.namesKey) return false;
-    this.sources = resolveSecretNames(names, this.entries, this.trustDomain);
+    this.sources = resolveSecretNames(names, this.entries, this.context.trustDomain);
     this.names = [...names];
     this.namesKey = key;
     return true;
