@@ -21,6 +21,12 @@ export const FAULT_POINTS = [
   'rotation:retired-removed',
   // JWT signing keys (src/jwt/jwt-key-store.ts).
   'jwt-keys:written',
+  // A files target's set (src/files/atomic-dir-writer.ts): some files of the new set written;
+  // all written and synced; the `..data_tmp` link made; `..data` swapped, old set not yet removed.
+  'files:partial-set',
+  'files:staged',
+  'files:link-staged',
+  'files:swapped',
 ] as const;
 
 export type FaultPointName = (typeof FAULT_POINTS)[number];

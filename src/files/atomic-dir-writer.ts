@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { chmod, mkdir, open, readlink, rename, rm, symlink, unlink } from 'node:fs/promises';
 import { writeNewFile } from '../common/atomic-file';
 import type { TargetDirectory } from './target-directory';
-import { faultPoint } from './fault-point';
+import { faultPoint } from '../common/fault-point';
 
 /**
  * The on-disk layout of a files target, as Kubernetes' AtomicWriter lays out a projected volume:
@@ -39,10 +39,10 @@ export async function writeAtomicSet(dir: TargetDirectory, files: readonly SetFi
   try {
     for (const [index, file] of files.entries()) {
       await writeNewFile(dir.at(setName) + '/' + file.name, file.data, file.mode, options.owner);
-      if (index === 0) faultPoint('files.partial-set');
+      if (index === 0) faultPoint('files:partial-set');
     }
     await syncPath(dir.at(setName));
-    faultPoint('files.staged');
+    faultPoint('files:staged');
     // The documented paths first: they only ever name ..data/<name>, so they are right for
     // every set (a new name dangles until the swap; nothing is ever mixed).
     for (const file of files) await ensureDocumentedLink(dir, file.name);
@@ -50,7 +50,7 @@ export async function writeAtomicSet(dir: TargetDirectory, files: readonly SetFi
     // symlink(2) fails on an existing name and rename(2) replaces the link itself, never
     // following it: the swap cannot be redirected out of the checked directory.
     await symlink(setName, dir.at(DATA_LINK_TEMP));
-    faultPoint('files.link-staged');
+    faultPoint('files:link-staged');
     await rename(dir.at(DATA_LINK_TEMP), dir.at(DATA_LINK));
     await dir.sync();
   } catch (error) {
@@ -58,7 +58,7 @@ export async function writeAtomicSet(dir: TargetDirectory, files: readonly SetFi
     if ((await currentSet(dir)) !== setName) await rm(dir.at(setName), { recursive: true, force: true }).catch(() => undefined);
     throw error;
   }
-  faultPoint('files.swapped');
+  faultPoint('files:swapped');
   if (previous !== undefined && previous !== setName) await rm(dir.at(previous), { recursive: true, force: true });
   await removeStale(dir, files.map((file) => file.name));
   return setName;

@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { DATA_LINK, removeStale } from '../../src/files/atomic-dir-writer';
-import type { FilesFaultPoint } from '../../src/files/fault-point';
+import { FAULT_POINT_ENV, type FaultPointName } from '../../src/common/fault-point';
 import { TargetDirectory } from '../../src/files/target-directory';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 
@@ -15,7 +15,8 @@ const NAMES = ['key.pem', 'chain.pem', 'bundle.pem', 'app.p12'];
 
 function runWriter(dir: string, point: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRITER, dir, point], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // The second write (set B) reaches the point: the first one (set A) passes it unharmed.
+    const child = spawn(process.execPath, [WRITER, dir], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, [FAULT_POINT_ENV]: `${point}@2` } });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', reject);
@@ -30,11 +31,11 @@ async function consistentTag(dir: string): Promise<string> {
   return tags[0] as string;
 }
 
-const POINTS: [FilesFaultPoint, string][] = [
-  ['files.partial-set', 'A'],
-  ['files.staged', 'A'],
-  ['files.link-staged', 'A'],
-  ['files.swapped', 'B'],
+const POINTS: [FaultPointName, string][] = [
+  ['files:partial-set', 'A'],
+  ['files:staged', 'A'],
+  ['files:link-staged', 'A'],
+  ['files:swapped', 'B'],
 ];
 
 for (const [point, expected] of POINTS) {

@@ -1,11 +1,11 @@
 /**
- * A writer process for the crash tests: writes set "A" into argv[2], then writes set "B" with
- * MESHID_FAULT_POINT=argv[3], which kills this process (SIGKILL) at that point of the write.
+ * A writer process for the crash tests: writes set "A" into argv[2], then set "B". The test sets
+ * MESHID_FAULT_POINT=<point>@2, which kills this process (SIGKILL) at that point of the second write.
  */
 import { writeAtomicSet, type SetFile } from '../../../src/files/atomic-dir-writer';
 import { TargetDirectory } from '../../../src/files/target-directory';
 
-const [dir, point] = process.argv.slice(2);
+const [dir] = process.argv.slice(2);
 const set = (tag: string): SetFile[] => [
   { name: 'key.pem', data: `key ${tag}\n`, mode: 0o600 },
   { name: 'chain.pem', data: `chain ${tag}\n`, mode: 0o644 },
@@ -14,9 +14,8 @@ const set = (tag: string): SetFile[] => [
 ];
 
 async function main(): Promise<void> {
-  if (dir === undefined || point === undefined) throw new Error('usage: set-writer-main <dir> <fault point>');
-  for (const [tag, fault] of [['A', ''], ['B', point]] as const) {
-    process.env.MESHID_FAULT_POINT = fault;
+  if (dir === undefined) throw new Error('usage: MESHID_FAULT_POINT=<point>@2 set-writer-main <dir>');
+  for (const tag of ['A', 'B']) {
     const target = await TargetDirectory.open(dir, new Set([0, process.getuid?.() ?? 0]));
     await writeAtomicSet(target, set(tag), { now: new Date() });
     await target.close();
