@@ -21,6 +21,7 @@ import { StaticEntrySource, type EntrySource } from '../entries/entries';
 import { MergedEntrySource } from '../entries/merged-entries';
 import { PeerRegistry } from '../attestation/peer-identity';
 import { RateLimitedLog } from '../common/rate-limited-log';
+import { isLoopbackHost } from '../common/loopback';
 import { SocketListener, type ConnectionPolicy } from '../serving/socket-listener';
 import { WatchedEntriesFile } from '../entries/watched-entries';
 import { workloadApiService } from '../workload-api/workload-api-service';
@@ -196,6 +197,10 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       });
       const adminServer = admin;
       cleanups.push(() => adminServer.close());
+      // Only reachable with admin.allowRemote: true (the schema refuses it otherwise).
+      if (!isLoopbackHost(config.admin.host)) {
+        logger.warn({ admin: admin.address, exposes: ['/metrics', '/debug/svids', '/ca/rotation', '/live', '/ready'] }, 'admin.allowRemote: the admin HTTP server listens beyond loopback and exposes /metrics, /debug/svids (SPIFFE IDs, serials) and /ca/rotation (root fingerprints) to the network; POST /ca/rotate stays loopback-only');
+      }
     }
     logger.info({ socketPath: config.socketPath, trustDomain: config.trustDomain, upstream: upstream.name, admin: admin?.address }, 'meshid agent serving');
 
@@ -249,6 +254,7 @@ async function openEntries(config: AgentConfig, logger: Logger, metrics: AgentMe
       metrics.entriesFileValid.set(reload.result === 'applied' ? 1 : 0);
     },
   });
+  metrics.trackEntriesFile();
   metrics.entriesFileValid.set(1);
   await watched.start();
   return watched;
