@@ -4,7 +4,7 @@ import { DEFAULT_PSAT_TOKEN_FILE } from '../../spire/k8s-psat-attestor';
 import { validateTrustDomain } from '../../identity/spiffe-id';
 import { JWT_ALGORITHMS } from '../../jwt/jwt-algorithm';
 import { formatDuration, parseDuration } from './duration';
-import { dnsNameProblem, listenAddressProblem, selectorProblem, templateProblem, workloadSpiffeIdProblem } from './field-rules';
+import { adminRemoteProblem, dnsNameProblem, listenAddressProblem, selectorProblem, templateProblem, workloadSpiffeIdProblem } from './field-rules';
 
 /**
  * The YAML shape, with every default in one place. Objects are strict: an unknown key is an
@@ -238,7 +238,14 @@ export const configSchema = mapping({
   admin: mapping({
     enabled: z.boolean({ error: required('true or false') }).default(true),
     listen: ruled(listenAddressProblem).default(DEFAULTS.adminListen),
-  }).default({ enabled: true, listen: DEFAULTS.adminListen }),
+    // issue 14: a non-loopback admin.listen must be confirmed (adminRemoteProblem).
+    allowRemote: z.boolean({ error: required('true or false') }).default(false),
+  })
+    .superRefine((admin, ctx) => {
+      const problem = admin.enabled ? adminRemoteProblem(admin.listen, admin.allowRemote) : undefined;
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, path: ['listen'] });
+    })
+    .default({ enabled: true, listen: DEFAULTS.adminListen, allowRemote: false }),
   logLevel: oneOf(LOG_LEVELS).default(DEFAULTS.logLevel),
 });
 
