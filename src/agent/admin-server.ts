@@ -14,6 +14,8 @@ export interface AdminServerOptions {
   readonly metrics: AgentMetrics;
   readonly store: SvidStore;
   readonly streams: StreamTracker;
+  /** undefined while the agent can accept connections, else why not (/live answers 503 with it). */
+  readonly notLiveReason?: () => string | undefined;
   /** undefined when ready, else why not (shown in /ready's body). */
   readonly notReadyReason: () => string | undefined;
   readonly logger: Logger;
@@ -89,8 +91,11 @@ async function route(options: AdminServerOptions, request: http.IncomingMessage,
   switch (pathname) {
     case '/ca/rotation':
       return options.rotation ? json(200, options.rotation.status()) : json(404, { error: 'root rotation is not available' });
-    case '/live':
-      return json(200, { status: 'live' });
+    case '/live': {
+      // Out of fds the agent serves nobody; failing /live lets a supervisor restart it.
+      const reason = options.notLiveReason?.();
+      return reason === undefined ? json(200, { status: 'live' }) : json(503, { status: 'not live', reason });
+    }
     case '/ready': {
       const reason = options.notReadyReason();
       return reason === undefined ? json(200, { status: 'ready' }) : json(503, { status: 'not ready', reason });

@@ -191,6 +191,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
         streams,
         logger,
         rotation: { status: () => rotation.status(), request: () => rotation.request('admin') },
+        notLiveReason: () => listener.acceptProblem(),
         notReadyReason: () => (stopping ? 'shutting down' : spire?.sync.deniedReason !== undefined ? `spire-server no longer accepts this agent (${spire.sync.deniedReason})` : clock.now() >= ca.authority.notAfterMs ? 'node CA expired and not yet renewed' : undefined),
       }).catch((error: unknown) => {
         throw new MeshidError('INVALID_CONFIG', `admin.listen ${config.admin.host}:${config.admin.port}: ${(error as Error).message}`);
