@@ -240,6 +240,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     rssBeforeMb = rssPeakMb = rssMb(agent.pid);
     log(`fuzz: seed ${seed}, cases ${from}..${from + cases - 1}, concurrency ${concurrency}; agent pid ${agent.pid}: ${fdBaseline} fds, ${rssBeforeMb} MB RSS`);
 
+    const only = process.env.FUZZ_LABELS ? new RegExp(process.env.FUZZ_LABELS) : undefined;
     const held: net.Socket[] = [];
     const inFlight = new Set<number>();
     let next = from;
@@ -247,8 +248,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const worker = async (): Promise<void> => {
       while (next < from + cases && !crashedWith) {
         const index = next++;
+        const fuzzCase = makeCase(seed, index);
+        // FUZZ_LABELS (a regex over a case's labels) narrows a run while triaging a finding.
+        if (only && !only.test(fuzzCase.labels.join(' '))) continue;
         inFlight.add(index);
-        const connected = await runCase(socketPath, makeCase(seed, index), held);
+        const connected = await runCase(socketPath, fuzzCase, held);
         inFlight.delete(index);
         casesRun++;
         if (!connected) connectRefused++;
