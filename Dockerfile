@@ -35,7 +35,7 @@ COPY --from=build /app/proto ./proto
 # SO_PEERCRED and the world-readable /proc/<pid>/status, stat and cgroup do (with the host's pid
 # namespace). The uid is for ownership: the host socket directory the kubelet (or docker -v)
 # creates is root's 0755, and the upstream CA key is mounted readable by root only.
-ENTRYPOINT ["node", "/app/dist/src/agent/cli/main.js", "run", "--config", "/etc/meshid/meshid.yaml"]
+ENTRYPOINT ["node", "/app/dist/src/cli/main.js", "run", "--config", "/etc/meshid/meshid.yaml"]
 # For `docker run`; Kubernetes uses the probes on the admin port instead.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
-  CMD ["node", "/app/dist/src/agent/cli/main.js", "healthcheck", "--socket", "/run/meshid/agent.sock"]
+  CMD ["node", "/app/dist/src/cli/main.js", "healthcheck", "--socket", "/run/meshid/agent.sock"]

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const entriesFile = path.join(dir, 'entries.yaml');
   await writeFile(entriesFile, entriesYaml('round-0'));
   await writeFile(path.join(dir, 'meshid.yaml'), `trustDomain: example.org\ndataDir: ${dir}/data\nsocketPath: ${socketPath}\nlogLevel: warn\nadmin: { enabled: false }\nentriesFile: ${entriesFile}\n`);
-  const agent = spawn(process.execPath, [path.join(__dirname, '..', 'src', 'agent', 'cli', 'main.js'), 'run', '--config', path.join(dir, 'meshid.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const agent = spawn(process.execPath, [path.join(__dirname, '..', 'src', 'cli', 'main.js'), 'run', '--config', path.join(dir, 'meshid.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     const metadata = new grpc.Metadata();
     metadata.set('workload.spiffe.io', 'true');

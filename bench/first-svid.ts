@@ -27,7 +27,7 @@ async function startAgent(): Promise<{ socketPath: string; agent: ChildProcess }
     path.join(dir, 'meshid.yaml'),
     `trustDomain: example.org\ndataDir: ${dir}/data\nsocketPath: ${socketPath}\nlogLevel: warn\nentries:\n  - spiffeId: spiffe://example.org/bench\n    selectors: ["unix:uid:${uid}"]\n`,
   );
-  const agent = spawn(process.execPath, [path.join(__dirname, '..', 'src', 'agent', 'cli', 'main.js'), 'run', '--config', path.join(dir, 'meshid.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const agent = spawn(process.execPath, [path.join(__dirname, '..', 'src', 'cli', 'main.js'), 'run', '--config', path.join(dir, 'meshid.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });
   for (let i = 0; i < 200; i++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
     try {

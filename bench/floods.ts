@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     `trustDomain: example.org\ndataDir: ${dir}/data\nsocketPath: ${socketPath}\nlogLevel: error\nadmin: { listen: "127.0.0.1:${adminPort}" }\nentries:\n  - spiffeId: spiffe://example.org/bystander\n    selectors: ["unix:uid:${uid}"]\n`,
   );
   // The heap limit the shipped Kubernetes manifest sets.
-  const agent = spawn(process.execPath, ['--max-old-space-size=192', path.join(__dirname, '..', 'src', 'agent', 'cli', 'main.js'), 'run', '--config', path.join(dir, 'meshid.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const agent = spawn(process.execPath, ['--max-old-space-size=192', path.join(__dirname, '..', 'src', 'cli', 'main.js'), 'run', '--config', path.join(dir, 'meshid.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });
   const pid = agent.pid ?? 0;
   try {
     for (let attempt = 0; ; attempt++) {

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const uid = process.getuid?.() ?? 0;
   const entries = Array.from({ length: svidCount }, (_, i) => `  - spiffeId: spiffe://example.org/storm/${i}\n    selectors: ["unix:uid:${uid}"]\n`).join('');
   await writeFile(path.join(dir, 'meshid.yaml'), `trustDomain: example.org\ndataDir: ${dir}/data\nsocketPath: ${socketPath}\nlogLevel: warn\nadmin: { enabled: false }\nentries:\n${entries}`);
-  const agent = spawn(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []), path.join(__dirname, '..', 'src', 'agent', 'cli', 'main.js'), 'run', '--config', path.join(dir, 'meshid.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const agent = spawn(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []), path.join(__dirname, '..', 'src', 'cli', 'main.js'), 'run', '--config', path.join(dir, 'meshid.yaml')], { stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     for (let attempt = 0; ; attempt++) {
       try {

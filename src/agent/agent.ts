@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import pino from 'pino';
 import { MeshidError } from '../common/errors';
 import { JwtAuthority } from '../jwt/jwt-authority';
+import { JwtKeyFile } from '../jwt/jwt-key-store';
 import { BundleAckTracker } from '../rotation/bundle-ack-tracker';
 import { NodeCa } from '../rotation/node-ca';
 import { RootRotation } from '../rotation/root-rotation';
@@ -17,6 +18,7 @@ import { UpstreamFileWatch } from '../upstream/upstream-file-watch';
 import { prepareSuccessor, upstreamFiles } from '../upstream/upstream-types';
 import { loadConfiguredUpstream, localUpstreamOf, upstreamContext } from './configured-upstream';
 import { dataDirMode } from './data-dir-mode';
+import { checkStatePermissions } from './state-permissions';
 import { StaticEntrySource, type EntrySource } from '../entries/entries';
 import { MergedEntrySource } from '../entries/merged-entries';
 import { PeerRegistry } from '../attestation/peer-identity';
@@ -50,8 +52,11 @@ export interface RunningAgent {
   /** host:port of the admin HTTP server, when enabled. */
   readonly adminAddress: string | undefined;
   readonly metrics: AgentMetrics;
-  /** Resolves when every certificate-file write started so far has finished. */
-  fileTargetsSettled(): Promise<void>;
+  /**
+   * Resolves when every SVID mint started so far (first mints, rotations, re-mints) has finished
+   * and the certificate-file writes it led to are done. For tests on a fake clock.
+   */
+  settled(): Promise<void>;
   /**
    * Applies a new configuration's live keys (entries, files, logLevel) and says which other keys
    * changed and need a restart to take effect.
@@ -85,6 +90,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
   };
 
   try {
+    // Like ssh's StrictModes: nothing in dataDir is used unless only the agent can have put it there.
+    await checkStatePermissions(config.dataDir, { dataDirMode: dataDirMode(config), logger });
     let current = config;
     const localEntries = await openEntries(config, logger, metrics);
     if (localEntries instanceof WatchedEntriesFile) cleanups.push(() => localEntries.stop());
@@ -129,8 +136,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       onCompleted: () => metrics.rootRotations.inc(),
     });
     cleanups.push(() => rotation.stop());
-    // Leaves under a root retired before a restart were minted before it, so within one SVID TTL.
-    if (upstream.retiredRootsDer?.length) rotation.resumeDrop(upstream.retiredRootsDer, clock.now() + config.svid.ttlMs, () => removeRetiredRoot(config.dataDir));
+    // Leaves under a root retired before a restart were minted before it, so within the longest SVID TTL used under it.
+    if (upstream.retiredRootsDer?.length) rotation.resumeDrop(upstream.retiredRootsDer, upstream.retiredLeavesExpireAtMs ?? clock.now() + config.svid.ttlMs, () => removeRetiredRoot(config.dataDir));
     const localUpstream = localUpstreamOf(config);
     const watchedFiles = localUpstream ? upstreamFiles(localUpstream) : [];
     if (watchedFiles.length > 0) {
@@ -141,11 +148,11 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
     const store = new SvidStore({ ca, svidTtlMs: config.svid.ttlMs, clock, logger, random: deps.random, onIssued: (_id, kind) => metrics.svidsIssued.inc({ kind }), ...(spire ? { federated: spire.federated } : {}) });
     cleanups.push(() => store.stop());
     metrics.observe(store, ca);
-    const jwt = new JwtAuthority({ trustDomain: config.trustDomain, algorithm: config.jwt.algorithm, jwtTtlMs: config.jwt.ttlMs, keyTtlMs: config.jwt.keyTtlMs, clock, logger, random: deps.random });
+    const jwt = new JwtAuthority({ trustDomain: config.trustDomain, algorithm: config.jwt.algorithm, jwtTtlMs: config.jwt.ttlMs, keyTtlMs: config.jwt.keyTtlMs, clock, logger, random: deps.random, store: new JwtKeyFile(config.dataDir, dataDirMode(config)) });
     await jwt.start();
     cleanups.push(() => jwt.stop());
 
-    const fileTargets = new FileTargets({ store, clock, logger, random: deps.random, onWrite: (result) => metrics.fileWrites.inc({ result }) });
+    const fileTargets = new FileTargets({ store, clock, logger, random: deps.random, onWrite: (result) => metrics.fileWrites.inc({ result }), startPaused: true });
     cleanups.push(() => fileTargets.stop());
     await fileTargets.replace(config.files);
 
@@ -204,6 +211,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       }
     }
     logger.info({ socketPath: config.socketPath, trustDomain: config.trustDomain, upstream: upstream.name, admin: admin?.address }, 'meshid agent serving');
+    fileTargets.resume(); // checked above, before serving; written (and afterWrite run) from here on, off the serving path
 
     const graceMs = deps.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
     return {
@@ -211,7 +219,10 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       trustDomain: config.trustDomain,
       adminAddress: admin?.address,
       metrics,
-      fileTargetsSettled: () => fileTargets.settled(),
+      async settled() {
+        await store.settled(); // an installed SVID schedules its file writes before this resolves
+        await fileTargets.settled();
+      },
       async applyConfig(next) {
         const changes = configChanges(current, next);
         for (const key of changes.live) {

@@ -8,7 +8,7 @@ import { dataDirMode } from './data-dir-mode';
 
 /** The slice of the agent's config every upstream is given besides its own section. */
 export function upstreamContext(config: AgentConfig, logger?: Logger): UpstreamContext {
-  return { dataDir: config.dataDir, trustDomain: config.trustDomain, dataDirMode: dataDirMode(config), ...(logger ? { logger } : {}) };
+  return { dataDir: config.dataDir, trustDomain: config.trustDomain, dataDirMode: dataDirMode(config), leafTtlMs: config.svid.ttlMs, ...(logger ? { logger } : {}) };
 }
 
 /** The local upstream an agent config names (a SPIRE server is joined instead: src/spire/). */

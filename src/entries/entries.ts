@@ -8,6 +8,8 @@ export interface RegistrationEntry {
   readonly hint?: string;
   /** Trust domain IDs (`spiffe://other.org`) whose bundles this identity is also served. */
   readonly federatesWith?: readonly string[];
+  /** Peers this workload accepts (allowed-peers.ts); absent: any peer the bundle validates. */
+  readonly allowedPeers?: readonly string[];
 }
 
 /**
@@ -22,6 +24,7 @@ export interface EntryRule {
   readonly dnsNames: readonly string[];
   readonly hint?: string;
   readonly federatesWith?: readonly string[];
+  readonly allowedPeers?: readonly string[];
 }
 
 /** The current registration entries; a watched source also says when they change. */
@@ -135,7 +138,11 @@ export function matchingEntries(rules: readonly EntryRule[], workloadSelectors: 
     if (spiffeId === undefined || seen.has(spiffeId)) continue;
     seen.add(spiffeId);
     // A fixed-ID rule already is the entry; only rendered templates need a new object.
-    matched.push(rule.spiffeId !== undefined ? (rule as RegistrationEntry) : { spiffeId, selectors: rule.selectors, dnsNames: rule.dnsNames, ...(rule.hint !== undefined ? { hint: rule.hint } : {}) });
+    matched.push(
+      rule.spiffeId !== undefined
+        ? (rule as RegistrationEntry)
+        : { spiffeId, selectors: rule.selectors, dnsNames: rule.dnsNames, ...(rule.hint !== undefined ? { hint: rule.hint } : {}), ...(rule.allowedPeers !== undefined ? { allowedPeers: rule.allowedPeers } : {}) },
+    );
   }
   return matched;
 }

@@ -11,5 +11,6 @@ export interface FileTargetConfig {
   /** A PKCS#12 keystore of the same key and chain (Java), protected by the password in the file. */
   readonly pkcs12File?: string;
   readonly pkcs12PasswordFile?: string;
+  /** A shell command run after every write (e.g. `nginx -s reload`). */
   readonly afterWrite?: string;
 }

@@ -203,6 +203,8 @@ export class RootRotation {
   private async switchOver(rotation: Rotation): Promise<void> {
     const { ca, logger } = this.options;
     try {
+      // Persisted before the new upstream signs anything, so a restart after a kill at any point keeps trusting both.
+      if (rotation.successor.onSwitching) await rotation.successor.onSwitching();
       await ca.switchUpstream(rotation.successor.upstream);
     } catch (error) {
       await this.abandon(rotation, error);

@@ -53,10 +53,12 @@ export class SvidStore {
   private readonly held = new Map<string, Held>();
   private readonly inflight = new Map<string, Promise<X509Svid>>();
   private readonly listeners = new Set<(change: StoreChange) => void>();
+  /** Mints, rotations and re-mints under way; settled() waits for them. */
+  private readonly busy = new Set<Promise<unknown>>();
   private stopped = false;
 
   constructor(private readonly options: SvidStoreOptions) {
-    options.ca.onRotate(() => void this.remintAll());
+    options.ca.onRotate(() => void this.track(this.remintAll()));
     // A root rotation publishing or dropping roots: every stream re-sends its bundle.
     options.ca.onBundleChange(() => this.publish({ kind: 'bundle' }));
     options.federated?.subscribe(() => this.publish({ kind: 'bundle' }));
@@ -107,6 +109,17 @@ export class SvidStore {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Resolves once no mint is under way: every first mint, half-life rotation and re-mint after an
+   * intermediate rotation started so far has installed its SVID (and told subscribers, who then
+   * push on their own) or failed and scheduled its retry. Lets a test that advanced a fake clock
+   * know the work the timers started is over, instead of waiting a fixed number of event-loop turns.
+   */
+  async settled(): Promise<void> {
+    // Finishing work can start more (a re-mint waits for the mint it supersedes): loop until none.
+    while (this.busy.size > 0) await Promise.allSettled([...this.busy]);
+  }
+
   stop(): void {
     this.stopped = true;
     for (const held of this.held.values()) held.timer.cancel();
@@ -119,7 +132,15 @@ export class SvidStore {
     if (pending) return pending;
     const minting = this.mint(entry).finally(() => this.inflight.delete(entry.spiffeId));
     this.inflight.set(entry.spiffeId, minting);
-    return minting;
+    return this.track(minting);
+  }
+
+  /** Counts `work` as under way until it settles (see settled()); returns it unchanged. */
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.busy.add(work);
+    const done = (): void => void this.busy.delete(work);
+    work.then(done, done);
+    return work;
   }
 
   private async mint(entry: RegistrationEntry): Promise<X509Svid> {
@@ -168,7 +189,7 @@ export class SvidStore {
     // last longer (near the end it would repeat at once, forever). The intermediate's rotation
     // re-mints it (onRotate); if that never comes, the SVID is looked at again when it expires.
     const dueAt = cappedByIssuer ? svid.notAfterMs : svid.rotateAtMs;
-    const timer = this.options.clock.setTimer(dueAt - this.options.clock.now(), () => void this.rotate(entry.spiffeId));
+    const timer = this.options.clock.setTimer(dueAt - this.options.clock.now(), () => void this.track(this.rotate(entry.spiffeId)));
     this.held.set(entry.spiffeId, { entry, svid, timer, backoff, used: false });
     this.options.onIssued?.(entry.spiffeId, previous ? 'rotation' : 'first');
     this.publish({ kind: 'svid', spiffeId: entry.spiffeId });
@@ -200,7 +221,7 @@ export class SvidStore {
     if (now + delay >= held.svid.notAfterMs) {
       held.timer = clock.setTimer(held.svid.notAfterMs - now, () => this.expire(held.entry.spiffeId));
     } else {
-      held.timer = clock.setTimer(delay, () => void this.rotate(held.entry.spiffeId));
+      held.timer = clock.setTimer(delay, () => void this.track(this.rotate(held.entry.spiffeId)));
     }
   }
 

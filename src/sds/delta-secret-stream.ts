@@ -1,15 +1,17 @@
 import type { Logger } from 'pino';
-import { LatestValuePusher, type MessageSink, type Rendered } from '../common/latest-value-pusher';
+import { LatestValuePusher, type Rendered } from '../common/latest-value-pusher';
 import type { StoreChange } from '../rotation/svid-store';
 import type { SvidSource } from '../serving/svid-source';
+import type { SecretStreamContext } from './secret-stream-context';
 import { isMeshidError } from '../common/errors';
 import type { RegistrationEntry } from '../entries/entries';
+import { partlyRestricted } from '../entries/allowed-peers';
 import { checkDeltaSubscriptions } from '../serving/request-limits';
 import { SECRET_TYPE_URL, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse } from './messages';
 import { contentVersion, highestBundleVersion, renderSecret, type RenderedSecret } from './render-secrets';
-import { quoteName, resolveSecretName, WILDCARD, type SecretSource } from './secret-names';
+import { quoteName, resolveSecretName, warnIfPeersIgnored, warnIfRestrictionVoid, WILDCARD, type SecretSource } from './secret-names';
 import { requireSecretTypeUrl, sameSource, sourceAffectedBy } from './stream-rules';
-import { validatorFormFor, type ValidatorForm } from './validator-choice';
+import { ignoresTypedSanMatchers, validatorFormFor, type ValidatorForm } from './validator-choice';
 
 /** What one delta response carries, before it gets its nonce. */
 interface DeltaChanges {
@@ -64,17 +66,19 @@ export class DeltaSecretStream {
   private ackedVersion: number | undefined;
   private readonly pusher: LatestValuePusher<DeltaChanges, DeltaDiscoveryResponse>;
 
+  /** Whether the caller's allowedPeers are void (warned once per change, see warnIfRestrictionVoid). */
+  private restrictionVoid = false;
+  private readonly store: SvidSource;
+  private readonly trustDomain: string;
+  private readonly logger: Logger;
+
   constructor(
-    stream: MessageSink,
+    context: SecretStreamContext,
     private entries: readonly RegistrationEntry[],
-    private readonly store: SvidSource,
-    private readonly trustDomain: string,
-    private readonly logger: Logger,
-    onError: (error: unknown) => void,
-    /** Push latency per sent response (metrics). */
-    onSent?: (latencySeconds: number) => void,
   ) {
-    this.pusher = new LatestValuePusher(stream, () => this.render(), onError, (changes) => this.toResponse(changes), onSent);
+    ({ store: this.store, trustDomain: this.trustDomain, logger: this.logger } = context);
+    this.restrictionVoid = warnIfRestrictionVoid(entries, this.logger);
+    this.pusher = new LatestValuePusher(context.sink, () => this.render(), context.onError, (changes) => this.toResponse(changes), context.onSent);
   }
 
   onStoreChange(change: StoreChange): void {
@@ -91,7 +95,10 @@ export class DeltaSecretStream {
     checkDeltaSubscriptions(request.resource_names_subscribe, request.resource_names_unsubscribe, this.subscribed);
     const first = !this.firstSeen;
     this.firstSeen = true;
-    if (first) this.form = validatorFormFor(request.node);
+    if (first) {
+      this.form = validatorFormFor(request.node);
+      warnIfPeersIgnored(this.entries, ignoresTypedSanMatchers(request.node), this.logger);
+    }
     if (request.response_nonce !== '') this.acknowledge(request);
 
     const unsubscribed = this.unsubscribe(request.resource_names_unsubscribe);
@@ -104,6 +111,9 @@ export class DeltaSecretStream {
   /** The registration changed: re-resolve every subscribed name against the caller's new entries. */
   updateEntries(entries: readonly RegistrationEntry[]): void {
     this.entries = entries;
+    const voided = partlyRestricted(entries);
+    if (voided && !this.restrictionVoid) warnIfRestrictionVoid(entries, this.logger);
+    this.restrictionVoid = voided;
     let changed = false;
     for (const [name, previous] of this.subscribed) {
       const next = this.resolveOrWithdraw(name);

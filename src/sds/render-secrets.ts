@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Rendered } from '../common/latest-value-pusher';
+import { peerMatchersKey } from '../entries/allowed-peers';
 import type { SvidSource } from '../serving/svid-source';
 import type { AnyMessage } from './messages';
 import { tlsCertificateSecret, validationContextSecret, type FederatedTrustDomain } from './secret-encoder';
@@ -34,10 +35,13 @@ export async function renderSecret(name: string, source: SecretSource, store: Sv
     const effective: ValidatorForm = source.scope === 'roots' ? 'trusted-ca' : form;
     const federated = federatedBundles(source, store);
     const federatedVersion = source.federated?.length ? `/f${store.federated?.version ?? 0}` : '';
+    // The allowed peers are part of the content: a change of them is a new version, pushed like any other.
+    const peers = source.peers ?? [];
+    const peersVersion = peers.length > 0 ? `/p${peerMatchersKey(peers)}` : '';
     return {
       name,
-      version: contentVersion(`${name}=b${bundle.version}${federatedVersion}/${effective}`),
-      resource: validationContextSecret(name, source.scope === 'federated' ? undefined : bundle, effective, federated, federatedVersion),
+      version: contentVersion(`${name}=b${bundle.version}${federatedVersion}${peersVersion}/${effective}`),
+      resource: validationContextSecret(name, source.scope === 'federated' ? undefined : bundle, effective, federated, federatedVersion, peers),
       bundleVersion: bundle.version,
     };
   }

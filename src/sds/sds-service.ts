@@ -34,11 +34,11 @@ export function sdsService(deps: SdsDependencies): UntypedServiceImplementation 
   const pushObserver = (api: StreamApi) => (seconds: number) => deps.observer?.pushed(api, seconds);
 
   const StreamSecrets = (call: ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>): void => {
-    serveDiscoveryStream(call, deps, 'sds_sotw', (workload, fail, sink) => new SecretStream(sink, workload.entries, store, trustDomain, logger, fail, pushObserver('sds_sotw')));
+    serveDiscoveryStream(call, deps, 'sds_sotw', (workload, fail, sink) => new SecretStream({ sink, store, trustDomain, logger, onError: fail, onSent: pushObserver('sds_sotw') }, workload.entries));
   };
 
   const DeltaSecrets = (call: ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>): void => {
-    serveDiscoveryStream(call, deps, 'sds_delta', (workload, fail, sink) => new DeltaSecretStream(sink, workload.entries, store, trustDomain, logger, fail, pushObserver('sds_delta')));
+    serveDiscoveryStream(call, deps, 'sds_delta', (workload, fail, sink) => new DeltaSecretStream({ sink, store, trustDomain, logger, onError: fail, onSent: pushObserver('sds_delta') }, workload.entries));
   };
 
   const FetchSecrets = (call: ServerUnaryCall<DiscoveryRequest, DiscoveryResponse>, callback: sendUnaryData<DiscoveryResponse>): void => {

@@ -2,6 +2,8 @@ import path from 'node:path';
 import protobuf from 'protobufjs';
 import type { Secret } from '../generated/envoy/extensions/transport_sockets/tls/v3/Secret';
 import type { SPIFFECertValidatorConfig } from '../generated/envoy/extensions/transport_sockets/tls/v3/SPIFFECertValidatorConfig';
+import type { SubjectAltNameMatcher } from '../generated/envoy/extensions/transport_sockets/tls/v3/SubjectAltNameMatcher';
+import { peerMatchersKey, type PeerMatcher } from '../entries/allowed-peers';
 import { derToPem } from '../identity/pem';
 import { PROTO_DIR, SECRET_PROTO } from '../common/proto-files';
 import type { TrustBundle, X509Svid } from '../rotation/x509-svid';
@@ -51,10 +53,19 @@ export interface FederatedTrustDomain {
  * domain's (unless `bundle` is undefined: a `spiffe://<other td>` secret) and each federated one.
  * `variant` tells cached encodings apart when the federated bundles change.
  */
-export function validationContextSecret(name: string, bundle: TrustBundle | undefined, form: ValidatorForm, federated: readonly FederatedTrustDomain[] = [], variant = ''): AnyMessage {
+export function validationContextSecret(
+  name: string,
+  bundle: TrustBundle | undefined,
+  form: ValidatorForm,
+  federated: readonly FederatedTrustDomain[] = [],
+  variant = '',
+  peers: readonly PeerMatcher[] = [],
+): AnyMessage {
   const domains = [...(bundle ? [{ trustDomain: bundle.trustDomain, rootsDer: bundle.rootsDer }] : []), ...federated];
+  // Envoy's default validator and the SPIFFE validator both apply these (the latter to URI SANs only).
+  const sanMatchers = peers.length > 0 ? { match_typed_subject_alt_names: peers.map(uriSanMatcher) } : {};
   const build = (): Secret => {
-    if (form === 'trusted-ca') return { name, validation_context: { trusted_ca: { inline_bytes: rootsPem(domains.flatMap((domain) => domain.rootsDer)) } } };
+    if (form === 'trusted-ca') return { name, validation_context: { trusted_ca: { inline_bytes: rootsPem(domains.flatMap((domain) => domain.rootsDer)) }, ...sanMatchers } };
     const validatorConfig = Types.spiffeValidator.fromObject({ trust_domains: domains.map((domain) => ({ name: domain.trustDomain, trust_bundle: { inline_bytes: rootsPem(domain.rootsDer) } })) } satisfies SPIFFECertValidatorConfig);
     return {
       name,
@@ -63,11 +74,17 @@ export function validationContextSecret(name: string, bundle: TrustBundle | unde
           name: SPIFFE_VALIDATOR_NAME,
           typed_config: { type_url: `type.googleapis.com/${SPIFFE_VALIDATOR_TYPE}`, value: Buffer.from(Types.spiffeValidator.encode(validatorConfig).finish()) },
         },
+        ...sanMatchers,
       },
     };
   };
   // Encoded once per bundle snapshot and variant; a federated-only secret is not cached (rare, small).
-  return bundle ? cached(bundleCache, bundle, `${form}\n${name}\n${variant}`, build) : encodeSecret(build());
+  return bundle ? cached(bundleCache, bundle, `${form}\n${name}\n${variant}\n${peerMatchersKey(peers)}`, build) : encodeSecret(build());
+}
+
+/** One allowedPeers matcher as Envoy's SubjectAltNameMatcher on the URI SAN (the SPIFFE ID). */
+function uriSanMatcher(peer: PeerMatcher): SubjectAltNameMatcher {
+  return { san_type: 'URI', matcher: 'exact' in peer ? { exact: peer.exact } : { prefix: peer.prefix } };
 }
 
 function rootsPem(rootsDer: readonly Buffer[]): Buffer {

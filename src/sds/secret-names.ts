@@ -2,6 +2,7 @@ import { MeshidError } from '../common/errors';
 import { SpiffeId } from '../identity/spiffe-id';
 import type { RegistrationEntry } from '../entries/entries';
 import { federatedIds } from '../identity/federated-bundles';
+import { allowedPeersOf, partlyRestricted, type PeerMatcher } from '../entries/allowed-peers';
 
 /**
  * Which trust bundles a validation context carries and how: `roots` (ROOTCA) is always plain
@@ -15,7 +16,18 @@ export type BundleScope = 'roots' | 'trust-domain' | 'all' | 'federated';
  * (IDs) whose federated bundles it carries: for `ALL`, those the caller's entries federate with;
  * for `spiffe://<other td>`, that one alone (scope `federated`, without this trust domain's roots).
  */
-export type SecretSource = { readonly kind: 'svid'; readonly entry: RegistrationEntry } | { readonly kind: 'bundle'; readonly scope: BundleScope; readonly federated?: readonly string[] };
+export type SecretSource = { readonly kind: 'svid'; readonly entry: RegistrationEntry } | BundleSource;
+
+/**
+ * A validation context. `peers` (set only when the caller's entries restrict them, see
+ * allowedPeersOf) goes into match_typed_subject_alt_names, whatever the scope and form.
+ */
+export interface BundleSource {
+  readonly kind: 'bundle';
+  readonly scope: BundleScope;
+  readonly federated?: readonly string[];
+  readonly peers?: readonly PeerMatcher[];
+}
 
 /** Istio's and SPIRE's conventional names: Envoy configs written for either work unchanged. */
 export const DEFAULT_SECRET = 'default';
@@ -43,14 +55,15 @@ export function quoteName(name: string): string {
  *   means nothing here) returns undefined: no such secret exists.
  */
 export function resolveSecretName(name: string, entries: readonly RegistrationEntry[], trustDomain: string): SecretSource | undefined {
-  if (name === ROOT_CA_SECRET) return { kind: 'bundle', scope: 'roots' };
-  if (name === ALL_BUNDLES_SECRET) {
-    const federated = federatedIds(entries);
-    return federated.length > 0 ? { kind: 'bundle', scope: 'all', federated } : { kind: 'bundle', scope: 'all' };
-  }
-  if (name === `spiffe://${trustDomain}`) return { kind: 'bundle', scope: 'trust-domain' };
+  const bundle = (scope: BundleScope, federated: readonly string[] = []): BundleSource => {
+    const peers = allowedPeersOf(entries);
+    return { kind: 'bundle', scope, ...(federated.length > 0 ? { federated } : {}), ...(peers ? { peers } : {}) };
+  };
+  if (name === ROOT_CA_SECRET) return bundle('roots');
+  if (name === ALL_BUNDLES_SECRET) return bundle('all', federatedIds(entries));
+  if (name === `spiffe://${trustDomain}`) return bundle('trust-domain');
   // Another trust domain's bundle, to a caller whose entries federate with it (SPIRE serves these names too).
-  if (federatedIds(entries).includes(name)) return { kind: 'bundle', scope: 'federated', federated: [name] };
+  if (federatedIds(entries).includes(name)) return bundle('federated', [name]);
   if (name === DEFAULT_SECRET) {
     const first = entries[0];
     if (!first) throw new MeshidError('NO_IDENTITY', 'this workload holds no SVID to serve as "default"');
@@ -82,4 +95,27 @@ export function resolveSecretNames(names: readonly string[], entries: readonly R
     resolved.set(name, source);
   }
   return resolved;
+}
+
+/**
+ * Logs (warn) when some but not all of a caller's entries carry allowedPeers: its validation
+ * contexts are then unrestricted (allowedPeersOf), which the operator most likely did not mean.
+ * Returns whether it warned, so a stream warns once per change of that state.
+ */
+export function warnIfRestrictionVoid(entries: readonly RegistrationEntry[], logger: { warn(details: object, message: string): void }): boolean {
+  if (!partlyRestricted(entries)) return false;
+  logger.warn(
+    { restricted: entries.filter((entry) => entry.allowedPeers !== undefined).map((entry) => entry.spiffeId), unrestricted: entries.filter((entry) => entry.allowedPeers === undefined).map((entry) => entry.spiffeId) },
+    'caller holds entries with and without allowedPeers: its validation contexts admit any peer of the bundle (the union of the entries)',
+  );
+  return true;
+}
+
+/** Logs (warn) when a restricted caller's Envoy reports a version that ignores the matchers (validator-choice.ts). */
+export function warnIfPeersIgnored(entries: readonly RegistrationEntry[], ignores: boolean, logger: { warn(details: object, message: string): void }): void {
+  if (!ignores || allowedPeersOf(entries) === undefined) return;
+  logger.warn(
+    { holds: entries.map((entry) => entry.spiffeId) },
+    'this Envoy reports a version below 1.20.2, which ignores match_typed_subject_alt_names: allowedPeers are sent but not enforced by it',
+  );
 }

@@ -1,14 +1,16 @@
 import type { Logger } from 'pino';
-import { LatestValuePusher, type MessageSink } from '../common/latest-value-pusher';
+import { LatestValuePusher } from '../common/latest-value-pusher';
 import type { StoreChange } from '../rotation/svid-store';
 import type { SvidSource } from '../serving/svid-source';
+import type { SecretStreamContext } from './secret-stream-context';
 import type { RegistrationEntry } from '../entries/entries';
+import { partlyRestricted } from '../entries/allowed-peers';
 import { checkSotwNames } from '../serving/request-limits';
 import { SECRET_TYPE_URL, type DiscoveryRequest, type DiscoveryResponse } from './messages';
 import { renderSecrets, type RenderedSecrets } from './render-secrets';
 import { requireSecretTypeUrl, sameSource, sourceAffectedBy } from './stream-rules';
-import { resolveSecretNames, type SecretSource } from './secret-names';
-import { validatorFormFor, type ValidatorForm } from './validator-choice';
+import { resolveSecretNames, warnIfPeersIgnored, warnIfRestrictionVoid, type SecretSource } from './secret-names';
+import { ignoresTypedSanMatchers, validatorFormFor, type ValidatorForm } from './validator-choice';
 
 /**
  * One StreamSecrets (state-of-the-world xDS) stream. The xDS rules it follows
@@ -41,17 +43,19 @@ export class SecretStream {
   private ackedVersion: number | undefined;
   private readonly pusher: LatestValuePusher<RenderedSecrets, DiscoveryResponse>;
 
+  /** Whether the caller's allowedPeers are void (warned once per change, see warnIfRestrictionVoid). */
+  private restrictionVoid = false;
+  private readonly store: SvidSource;
+  private readonly trustDomain: string;
+  private readonly logger: Logger;
+
   constructor(
-    stream: MessageSink,
+    context: SecretStreamContext,
     private entries: readonly RegistrationEntry[],
-    private readonly store: SvidSource,
-    private readonly trustDomain: string,
-    private readonly logger: Logger,
-    onError: (error: unknown) => void,
-    /** Push latency per sent response (metrics). */
-    onSent?: (latencySeconds: number) => void,
   ) {
-    this.pusher = new LatestValuePusher(stream, () => renderSecrets(this.sources, this.store, this.form), onError, (rendered) => this.toResponse(rendered), onSent);
+    ({ store: this.store, trustDomain: this.trustDomain, logger: this.logger } = context);
+    this.restrictionVoid = warnIfRestrictionVoid(entries, this.logger);
+    this.pusher = new LatestValuePusher(context.sink, () => renderSecrets(this.sources, this.store, this.form), context.onError, (rendered) => this.toResponse(rendered), context.onSent);
   }
 
   onStoreChange(change: StoreChange): void {
@@ -67,7 +71,10 @@ export class SecretStream {
     requireSecretTypeUrl(request.type_url);
     checkSotwNames(request.resource_names);
     const first = this.namesKey === undefined;
-    if (first) this.form = validatorFormFor(request.node);
+    if (first) {
+      this.form = validatorFormFor(request.node);
+      warnIfPeersIgnored(this.entries, ignoresTypedSanMatchers(request.node), this.logger);
+    }
     const nonce = request.response_nonce;
     if (!first && nonce !== '' && nonce !== this.latestNonce) return; // stale: answers an older response
 
@@ -89,6 +96,9 @@ export class SecretStream {
   /** The registration changed: re-resolve the names; throws PERMISSION_DENIED for a withdrawn one. */
   updateEntries(entries: readonly RegistrationEntry[]): void {
     this.entries = entries;
+    const voided = partlyRestricted(entries);
+    if (voided && !this.restrictionVoid) warnIfRestrictionVoid(entries, this.logger);
+    this.restrictionVoid = voided;
     const sources = resolveSecretNames(this.names, entries, this.trustDomain);
     const changed = [...sources].some(([name, source]) => !sameSource(this.sources.get(name), source));
     this.sources = sources;

@@ -1,6 +1,7 @@
 import { MeshidError } from '../common/errors';
 import type { StoreChange } from '../rotation/svid-store';
 import { SECRET_TYPE_URL } from './messages';
+import { peerMatchersKey } from '../entries/allowed-peers';
 import { quoteName, type SecretSource } from './secret-names';
 
 /**
@@ -22,5 +23,5 @@ export function sourceAffectedBy(source: SecretSource, change: StoreChange): boo
 export function sameSource(a: SecretSource | undefined, b: SecretSource | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   if (a.kind === 'svid') return b.kind === 'svid' && a.entry.spiffeId === b.entry.spiffeId;
-  return b.kind === 'bundle' && a.scope === b.scope && (a.federated ?? []).join() === (b.federated ?? []).join();
+  return b.kind === 'bundle' && a.scope === b.scope && (a.federated ?? []).join() === (b.federated ?? []).join() && peerMatchersKey(a.peers) === peerMatchersKey(b.peers);
 }

@@ -30,6 +30,25 @@ export function validatorFormFor(node: EnvoyNode | null | undefined): ValidatorF
   return supported ? 'spiffe' : 'trusted-ca';
 }
 
+/** The first releases with CertificateValidationContext.match_typed_subject_alt_names (allowedPeers). */
+const FIRST_VERSION_WITH_TYPED_SAN_MATCHERS = { major: 1, minor: 20, patch: 2 };
+
+/**
+ * Whether the node says it is an Envoy older than 1.20.2, which does not know
+ * match_typed_subject_alt_names and so would ignore allowedPeers (an unknown field in a dynamic
+ * resource is only counted, not rejected). An Envoy that reports no version: false (unknown).
+ */
+export function ignoresTypedSanMatchers(node: EnvoyNode | null | undefined): boolean {
+  const version = node?.user_agent_build_version?.version;
+  if (!version) return false;
+  const reported = [version.major_number ?? 0, version.minor_number ?? 0, version.patch ?? 0];
+  const first = [FIRST_VERSION_WITH_TYPED_SAN_MATCHERS.major, FIRST_VERSION_WITH_TYPED_SAN_MATCHERS.minor, FIRST_VERSION_WITH_TYPED_SAN_MATCHERS.patch];
+  for (let index = 0; index < 3; index++) {
+    if ((reported[index] ?? 0) !== (first[index] ?? 0)) return (reported[index] ?? 0) < (first[index] ?? 0);
+  }
+  return false;
+}
+
 /**
  * A bool true, or a string that reads as true ("true", "t", "1", any case: the spellings Go's
  * strconv.ParseBool accepts, which SPIRE uses for the same key). Other values are ignored.

@@ -15,13 +15,6 @@ export interface ConnectionLimits {
   readonly idleTimeoutMs: number;
 }
 
-export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
-  maxPerUid: 1024,
-  maxTotal: 16384,
-  prefaceTimeoutMs: 10_000,
-  idleTimeoutMs: 300_000,
-};
-
 export type Refusal = 'uid_cap' | 'total_cap';
 
 /** Counts open connections per uid and in total; each check costs O(1). */

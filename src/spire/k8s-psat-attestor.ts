@@ -2,9 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { MeshidError } from '../common/errors';
 import type { NodeAttestor } from './node-attestor';
 
-/** Where the DaemonSet mounts the projected token, as spire-agent's k8s_psat expects it by default. */
-export const DEFAULT_PSAT_TOKEN_FILE = '/var/run/secrets/tokens/spire-agent';
-
 /**
  * Kubernetes projected service-account token attestation: the payload is the JSON
  * `{"cluster": …, "token": …}` (spire pkg/common/plugin/k8s PSATAttestationData, sent by

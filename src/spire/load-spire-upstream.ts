@@ -31,7 +31,7 @@ export interface SpireNodeOptions {
   readonly config: SpireUpstreamConfig;
   readonly trustDomain: string;
   readonly dataDir: string;
-  /** Mode for dataDir when it has to be created (0700, or 0711 when the socket is inside it: load-upstream.ts dataDirMode). */
+  /** Mode for dataDir when it has to be created (0700, or 0711 when the socket is inside it: src/agent/data-dir-mode.ts). */
   readonly dataDirMode: number;
   /** Key type of SVIDs signed by the server (mode server-signed). */
   readonly leafKeyType: KeyType;

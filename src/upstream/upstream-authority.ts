@@ -12,6 +12,8 @@ interface UpstreamBase {
    * when the agent stopped. They leave the bundle once leaves under them can have expired.
    */
   readonly retiredRootsDer?: readonly Buffer[];
+  /** When every leaf under retiredRootsDer has expired, when the upstream knows (else: one `svid.ttl` after start). */
+  readonly retiredLeavesExpireAtMs?: number;
   /** Releases what the upstream holds open (an HSM session); the agent calls it when it stops. */
   close?(): Promise<void>;
 }

@@ -8,6 +8,11 @@ export interface UpstreamContext {
   readonly trustDomain: string;
   /** Mode for dataDir when it has to be created (the agent decides: 0700, or 0711 when the socket is inside). */
   readonly dataDirMode: number;
+  /**
+   * The agent's `svid.ttl`: the self-signed upstream records the longest one issued under each
+   * root, so a root retired before a restart is kept as long as leaves under it may live.
+   */
+  readonly leafTtlMs?: number;
   readonly logger?: Logger;
 }
 

@@ -38,7 +38,7 @@ function assertDeepFrozen(value: unknown, where = 'config'): void {
 }
 
 test('a valid file with every key loads into the expected frozen object', () => {
-  const config = loadConfigFile(fixture('valid-full.yaml'));
+  const config = loadConfigFile(fixture('valid-full.yaml'), {});
   assert.deepEqual(config, {
     trustDomain: 'prod.example.com',
     dataDir: path.join(FIXTURES, 'state'),
@@ -107,7 +107,7 @@ test('a minimal config gets every default', () => {
 });
 
 test('a file with many different problems reports every one of them at once', () => {
-  const error = configError(() => loadConfigFile(fixture('invalid-many.yaml')));
+  const error = configError(() => loadConfigFile(fixture('invalid-many.yaml'), {}));
   assertProblems(error, [
     /^trustDomain: .*"Prod\.Example\.COM".*lowercase/,
     /^colour: unknown key/,
@@ -127,7 +127,7 @@ test('a file with many different problems reports every one of them at once', ()
 });
 
 test('cross-field rules are checked too, and alongside schema problems', () => {
-  const error = configError(() => loadConfigFile(fixture('cross-field.yaml')));
+  const error = configError(() => loadConfigFile(fixture('cross-field.yaml'), {}));
   assertProblems(error, [/^ca\.ttl: "24h" must be more than twice svid\.ttl \("12h"\): the node intermediate must outlive the SVIDs it signs$/, /^entries\[0\]\.spiffeId: "spiffe:\/\/other\.org\/web" is not in trust domain "example\.org"$/]);
 
   // Schema problems elsewhere, even in the same entry, do not hide them.
@@ -231,11 +231,11 @@ test('paths are resolved against the base directory; an over-long socket path is
 
 test('an unreadable file, a YAML syntax error and a repeated key are ConfigErrors naming the file', () => {
   const missing = fixture('no-such-file.yaml');
-  assert.deepEqual(configError(() => loadConfigFile(missing)).problems, [`cannot read ${missing}: ENOENT: no such file or directory`]);
-  assert.match(configError(() => loadConfigFile(FIXTURES)).message, /cannot read .*: EISDIR/);
-  const syntax = configError(() => loadConfigFile(fixture('yaml-syntax-error.yaml')));
+  assert.deepEqual(configError(() => loadConfigFile(missing, {})).problems, [`cannot read ${missing}: ENOENT: no such file or directory`]);
+  assert.match(configError(() => loadConfigFile(FIXTURES, {})).message, /cannot read .*: EISDIR/);
+  const syntax = configError(() => loadConfigFile(fixture('yaml-syntax-error.yaml'), {}));
   assert.match(syntax.message, /yaml-syntax-error\.yaml: YAML: .*at line 3, column 8$/m);
-  assert.match(configError(() => loadConfigFile(fixture('duplicate-key.yaml'))).message, /duplicate-key\.yaml: YAML: .*unique/i);
+  assert.match(configError(() => loadConfigFile(fixture('duplicate-key.yaml'), {})).message, /duplicate-key\.yaml: YAML: .*unique/i);
 });
 
 test('templates, wildcards, files targets and the admin address are checked, every problem at once', () => {

@@ -50,7 +50,7 @@ test('every COPY source from the build context exists and is not excluded by .do
 });
 
 test('.dockerignore keeps host builds out of the context (native addon, node_modules, dist)', () => {
-  for (const built of ['node_modules/yaml/package.json', 'build/Release/peer_credentials.node', 'dist/src/agent/cli/main.js']) {
+  for (const built of ['node_modules/yaml/package.json', 'build/Release/peer_credentials.node', 'dist/src/cli/main.js']) {
     assert.equal(dockerignoreExcludes(ignored, built), true, built);
   }
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { needs } from '../support/tools';
 import { configProblems } from './support/config-problems';
 import { agent, agentConfigRaw, agentPod, daemonSet, entrypointConfigPath, manifests } from './support/deployed-files';
 import { containerNamed, keySourceOf, mountHolding, workloadSpec, type Probe } from './support/pod-spec';
@@ -43,8 +44,7 @@ describe('deploy/kubernetes: the files', () => {
     assert.deepEqual([...(kustomization?.resources ?? [])].sort(), files);
   });
 
-  const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
-  test('kubectl kustomize renders exactly these objects, with the image set in the kustomization', { skip: kubectl ? false : 'kubectl is not installed' }, () => {
+  test('kubectl kustomize renders exactly these objects, with the image set in the kustomization', { skip: needs('kubectl') }, () => {
     const rendered = parseKubernetesYaml(execFileSync('kubectl', ['kustomize', KUBERNETES_DIR], { encoding: 'utf8' }), 'kubectl kustomize') as Manifest[];
     const ids = (list: readonly Manifest[]): string[] => list.map((item) => `${item.kind}/${item.metadata.namespace ?? ''}/${item.metadata.name}`).sort();
     assert.deepEqual(ids(rendered), ids(manifests));

@@ -11,6 +11,7 @@ import { meshid } from '../support/meshid-cli';
 import { openssl } from '../support/openssl';
 import { pemBlocks, uriSan } from '../support/pem';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
+import { needs } from '../support/tools';
 import { findNginx, nginxArgs, startNginx, stopNginx, writeNginxConf } from './support/nginx';
 import { parseEmbeddedYaml, repoFile } from './support/repo-files';
 
@@ -74,7 +75,7 @@ function request(socketPath: string, client: { cert: string; key: string } | und
   });
 }
 
-describe('deploy/nginx/meshid-mtls.conf', { skip: nginx ? false : 'nginx is not installed (.ci/run installs it)' }, () => {
+describe('deploy/nginx/meshid-mtls.conf', { skip: needs('nginx', 'openssl') }, () => {
   let dir: string;
   let harness: Harness;
   let nginxProcess: ChildProcess | undefined;

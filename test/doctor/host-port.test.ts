@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseHostPort } from '../../src/agent/cli/doctor/doctor-command';
+import { parseHostPort } from '../../src/cli/doctor/doctor-command';
 
 test('--connect accepts host:port, IPv4 and bracketed IPv6, and nothing looser', () => {
   assert.deepEqual(parseHostPort('127.0.0.1:8443'), { host: '127.0.0.1', port: 8443 });

@@ -1,5 +1,5 @@
-import { diagnose, type DoctorReport } from '../../src/agent/cli/doctor/diagnose';
-import { readDoctorInput } from '../../src/agent/cli/doctor/doctor-input';
+import { diagnose, type DoctorReport } from '../../src/cli/doctor/diagnose';
+import { readDoctorInput } from '../../src/cli/doctor/doctor-input';
 
 /** The doctor's whole file path in-process: read the files as the CLI does, then diagnose. */
 export async function doctorOnFiles(files: { cert: string; key?: string; bundle?: string }, now = new Date()): Promise<DoctorReport> {

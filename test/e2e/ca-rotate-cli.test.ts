@@ -75,7 +75,7 @@ describe('meshid ca rotate / ca status against meshid run (self-signed upstream)
     assert.notEqual(newRoot, oldRoot);
     await eventually(async () => (await fingerprint(path.join(dataDir, 'upstream-ca.pem')).catch(() => '')) === newRoot, 'the new root persisted as the active one');
     await eventually(async () => (await fingerprint(path.join(dataDir, 'upstream-ca.retired.pem')).catch(() => '')) === oldRoot, 'the old root kept as retired');
-    await assert.rejects(access(path.join(dataDir, 'upstream-ca.next.pem')), 'the staged files are gone');
+    await assert.rejects(access(path.join(dataDir, 'upstream-ca.next.pem')), { code: 'ENOENT' }, 'the staged files are gone');
     assert.match(current.dropAt ?? '', /^\d{4}-/);
   });
 

@@ -7,6 +7,10 @@ import { AgentProcesses, meshid } from '../support/meshid-cli';
 import { openssl } from '../support/openssl';
 import { keyMatchesCertificate, pemBlocks, uriSan } from '../support/pem';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
+import { needs } from '../support/tools';
+
+/** The operator-style root is made with the openssl CLI. */
+const OPENSSL = needs('openssl');
 
 const uid = process.getuid?.() ?? 0;
 const agents = new AgentProcesses();
@@ -17,6 +21,7 @@ before(async () => {
   dir = await makeTempDir('meshid-cli-');
   // The classic operator workflow for a private CA, exactly as countless guides document it.
   await writeFile(path.join(dir, 'pass.txt'), `${PASSPHRASE}\n`);
+  if (OPENSSL) return; // the tests that use the root are skipped
   const key = await openssl(['genrsa', '-aes256', '-passout', 'file:pass.txt', '-out', 'rootCA.key', '4096'], dir);
   assert.ok(key.ok, key.output);
   const cert = await openssl(['req', '-x509', '-new', '-key', 'rootCA.key', '-passin', 'file:pass.txt', '-sha256', '-days', '3650', '-subj', '/CN=Example Root CA', '-out', 'rootCA.pem'], dir);
@@ -69,8 +74,8 @@ entries:
   const result = await meshid(['run', '--config', 'bad.yaml'], { cwd: dir });
   assert.equal(result.code, 2, result.stderr);
   assertProblemLines(result.stderr, ['colour', 'trustDomain', 'svid.ttl', 'svid.keyType', 'ca.ttl', 'entries[0].spiffeId', 'entries[0].selectors[0]']);
-  await assert.rejects(stat(socketOf('bad')), 'no socket was created');
-  await assert.rejects(stat(path.join(dir, 'bad-data')), 'no data directory was created');
+  await assert.rejects(stat(socketOf('bad')), { code: 'ENOENT' }, 'no socket was created');
+  await assert.rejects(stat(path.join(dir, 'bad-data')), { code: 'ENOENT' }, 'no data directory was created');
 });
 
 test('problems relating two fields are listed with the others', async () => {
@@ -107,7 +112,7 @@ entries:
   assertProblemLines(result.stderr, ['entries[0].selectors[0]', 'entries[0].spiffeId']);
 });
 
-test('an openssl-made encrypted RSA-4096 root works as the disk upstream, end to end', async () => {
+test('an openssl-made encrypted RSA-4096 root works as the disk upstream, end to end', { skip: OPENSSL }, async () => {
   await writeFile(path.join(dir, 'good.yaml'), diskConfig('good', '  type: disk\n  certFile: rootCA.pem\n  keyFile: rootCA.key\n  keyPassphraseFile: pass.txt'));
   await agents.start('good.yaml', socketOf('good'), dir);
   assert.equal((await stat(socketOf('good'))).mode & 0o777, 0o777, 'socket mode 0777');
@@ -140,7 +145,7 @@ test('an openssl-made encrypted RSA-4096 root works as the disk upstream, end to
   assert.match(summary.stdout, /spiffe:\/\/example\.org\/ops/);
 });
 
-test('a wrong passphrase, a missing passphrase, a missing key file and a non-CA certificate each stop start-up with exit 2', async () => {
+test('a wrong passphrase, a missing passphrase, a missing key file and a non-CA certificate each stop start-up with exit 2', { skip: OPENSSL }, async () => {
   await writeFile(path.join(dir, 'wrong.txt'), 'not it\n');
   const leafCert = await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.pem', '-days', '30', '-subj', '/CN=not a ca', '-addext', 'basicConstraints=critical,CA:FALSE'], dir);
   assert.ok(leafCert.ok, leafCert.output);
@@ -157,6 +162,6 @@ test('a wrong passphrase, a missing passphrase, a missing key file and a non-CA 
     assert.match(result.stderr, /upstream\(disk\)/, `${name}: the error names the upstream at fault`);
     for (const message of messages) assert.match(result.stderr, message, `${name}: ${result.stderr}`);
     assert.doesNotMatch(result.stderr, /PRIVATE KEY|correct horse|\n\s+at /, `${name}: no key material, passphrase or stack trace`);
-    await assert.rejects(stat(socketOf(name)), `${name}: no socket was created`);
+    await assert.rejects(stat(socketOf(name)), { code: 'ENOENT' }, `${name}: no socket was created`);
   }
 });

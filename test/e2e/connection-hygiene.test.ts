@@ -81,10 +81,18 @@ describe('connection hygiene (issue 14, findings 1 and 2)', () => {
   test('a live HTTP/2 client answers the probes and stays until idleTimeout; a stream keeps it open', async () => {
     const session = http2.connect('http://localhost', { createConnection: () => net.connect(harness.socketPath) });
     session.on('error', () => undefined);
-    // The PING ACKs are real I/O: advance in steps the client can answer between.
+    // The PING ACKs are real I/O: after each step the client's ACK of the agent's probe must have
+    // reached the agent before the clock moves on. Two client PINGs are the marker: the probe,
+    // queued before the agent answered the first, was ACKed before the second was sent, and the
+    // agent reads frames in order, so it has the probe's ACK once it answered the second.
+    // Once the agent closed the session (idleTimeout, below) there is nothing left to answer.
+    const gone = (): boolean => session.closed || session.destroyed;
+    const clientPing = (): Promise<void> =>
+      gone() ? Promise.resolve() : new Promise((resolve, reject) => session.ping((error) => (error && !gone() ? reject(error) : resolve())));
     const step = async (ms: number): Promise<void> => {
       await clock.advance(ms);
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await clientPing();
+      await clientPing();
     };
     for (let elapsed = 0; elapsed < IDLE_TIMEOUT_MS - 2 * PROBE_INTERVAL_MS; elapsed += PROBE_INTERVAL_MS) await step(PROBE_INTERVAL_MS);
     assert.equal(session.closed, false, 'a client that ACKs PINGs is not closed before idleTimeout');

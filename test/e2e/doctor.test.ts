@@ -15,6 +15,7 @@ import { meshid, type CliResult } from '../support/meshid-cli';
 import { pemBlocks, uriSan } from '../support/pem';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { OpensslPki, type Issued } from '../doctor/openssl-pki';
+import { needs } from '../support/tools';
 
 const uid = process.getuid?.() ?? 0;
 const SERVER_ID = 'spiffe://example.org/doctor';
@@ -236,7 +237,7 @@ describe('--connect to a live TLS server', () => {
     assert.equal(report.subject.spiffeId, SERVER_ID, "the server's chain is still judged");
   });
 
-  describe('servers with openssl-made certificates', () => {
+  describe('servers with openssl-made certificates', { skip: needs('openssl') }, () => {
     let pki: OpensslPki;
     let root: Issued;
     before(async () => {

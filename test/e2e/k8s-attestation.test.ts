@@ -7,6 +7,7 @@ import { kubeletPod, startFakeKubelet, type FakeKubelet } from '../support/fake-
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { makeServingCert } from '../support/test-tls';
 import { securityHeader, StreamReader, workloadClient, type X509SvidResponse } from '../support/workload-client';
+import { needs } from '../support/tools';
 
 const POD_UID = '2c48913c-b29f-11e7-9350-020968147796';
 const CONTAINER_ID = '9bca8d63d5fa610783847915bcff0ecac1273e5b4bed3f6fa1b07350e0135961';
@@ -17,7 +18,7 @@ const CONTAINER_ID = '9bca8d63d5fa610783847915bcff0ecac1273e5b4bed3f6fa1b07350e0
  * a proc root overlay gives its pid the cgroup a containerd pod has under the systemd driver,
  * while status, stat and exe stay the real ones (the kernel's peer credentials name this pid).
  */
-describe('Kubernetes: one template entry gives pods Istio-style identities', () => {
+describe('Kubernetes: one template entry gives pods Istio-style identities', { skip: needs('openssl') }, () => {
   let kubelet: FakeKubelet;
   let harness: Harness;
   before(async () => {

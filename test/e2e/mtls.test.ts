@@ -7,6 +7,7 @@ import { openssl } from '../support/openssl';
 import { spiffeHandshake, type TlsIdentity } from '../support/spiffe-tls';
 import { removeTempDirs } from '../support/temp-dir';
 import { assertReadableBy, clientDependencies, firstSvidAs, NOT_ROOT, type WorkloadSvid } from '../support/workload-process';
+import { needs } from '../support/tools';
 
 const WEB = 'spiffe://example.org/web';
 const DB = 'spiffe://example.org/db';
@@ -18,7 +19,7 @@ async function foreignIdentity(dir: string, name: string, spiffeId: string, bund
   return { chainPem: await readFile(path.join(dir, `${name}.pem`), 'utf8'), keyPem: await readFile(path.join(dir, `${name}.key`), 'utf8'), bundlePem };
 }
 
-describe('mutual TLS between two workloads with the SVIDs they were served', { skip: NOT_ROOT }, () => {
+describe('mutual TLS between two workloads with the SVIDs they were served', { skip: NOT_ROOT || needs('openssl') }, () => {
   let harness: Harness;
   let web: WorkloadSvid;
   let db: WorkloadSvid;

@@ -11,6 +11,7 @@ import { FakeClock } from '../support/fake-clock';
 import { NginxServer } from '../support/nginx';
 import { openssl } from '../support/openssl';
 import { makeTempDir } from '../support/temp-dir';
+import { needs } from '../support/tools';
 
 const run = promisify(execFile);
 const MINUTE = 60_000;
@@ -31,7 +32,7 @@ async function servedSerial(port: number, dir: string): Promise<string> {
   return stdout.trim().replace(/^serial=/, '').toLowerCase();
 }
 
-describe('files targets feed a real nginx doing mTLS, across a rotation', () => {
+describe('files targets feed a real nginx doing mTLS, across a rotation', { skip: needs('nginx', 'curl', 'openssl') }, () => {
   // Certificates are minted on the fake clock but checked by nginx and curl on the real one, so
   // the fake clock starts 40 minutes in the past: before and after a 35-minute advance every
   // certificate is valid in real time.
@@ -48,6 +49,7 @@ describe('files targets feed a real nginx doing mTLS, across a rotation', () => 
     // nginx needs the files to start, and the agent needs nginx's reload command: a first agent
     // writes the files, then the agent under test (same upstream root) runs with afterWrite.
     const first = await startTestAgent({ svid: { ttl: '1h' }, files: [target] }, clock);
+    await first.agent.settled(); // the files land after start, not within it
     await first.agent.stop();
     nginx = await NginxServer.start(dir, files);
     harness = await startTestAgent(
@@ -59,6 +61,7 @@ describe('files targets feed a real nginx doing mTLS, across a rotation', () => 
       },
       clock,
     );
+    await harness.agent.settled();
     // A client SVID fetched from meshid by a real workload under uid 1000.
     clientDir = path.join(harness.dir, 'client');
     await mkdir(clientDir);
@@ -104,15 +107,18 @@ describe('files targets feed a real nginx doing mTLS, across a rotation', () => 
     let after = before;
     try {
       await clock.advance(35 * MINUTE); // past half-life (30 min ± 10 %): the nginx SVID is re-minted
-      // The re-mint started by the timer may still be running when advance() returns.
-      newOnDisk = onDisk;
-      for (let attempt = 0; attempt < 200 && newOnDisk === onDisk; attempt++) {
-        await harness.agent.fileTargetsSettled();
+      // The re-mint the timer started, and the file writes it schedules, are over once settled.
+      await harness.agent.settled();
+      newOnDisk = new X509Certificate(await readFile(files.certFile)).serialNumber.toLowerCase();
+      // Bounded re-reads for the positive only: on a loaded 2-core CI runner the rewrite has been
+      // seen to land just after settled() (issue 15 follow-up: find which step settled() misses).
+      for (let attempt = 0; attempt < 50 && newOnDisk === onDisk; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
         newOnDisk = new X509Certificate(await readFile(files.certFile)).serialNumber.toLowerCase();
-        if (newOnDisk === onDisk) await new Promise((resolve) => setTimeout(resolve, 50));
       }
       assert.notEqual(newOnDisk, onDisk, 'the files were rewritten with a new certificate');
-      // nginx -s reload is asynchronous: the new workers take over shortly after the signal.
+      // nginx -s reload is asynchronous: the new workers take over shortly after the signal, and
+      // nginx offers nothing to wait on, so its handshakes are polled (bounded; not a timing check).
       for (let attempt = 0; attempt < 100 && after !== newOnDisk; attempt++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         after = await servedSerial(nginx.port, harness.dir);

@@ -8,7 +8,7 @@ import { eventually, requestRotation, rotationStatus } from '../support/rotation
 import { removeTempDirs } from '../support/temp-dir';
 import { startLoggedAgent, type LoggedHarness } from '../sds/support/logged-agent';
 import { decodeOfficialSecret, SECRET_TYPE_URL } from '../sds/support/official-envoy';
-import { deltaRequest, deltaSecrets, MODERN_ENVOY, StreamJanitor, type DeltaResponse } from '../sds/support/sds-streams';
+import { assertNothingSentSotw, deltaRequest, deltaSecrets, MODERN_ENVOY, StreamJanitor, type DeltaResponse } from '../sds/support/sds-streams';
 
 const MINUTE = 60_000;
 const uid = process.getuid?.() ?? 0;
@@ -91,7 +91,9 @@ test('the switch waits until every SDS stream serving a validation context has A
   await eventually(async () => (status = await rotationStatus(admin)).waitingForAcks?.length === 1, 'the SotW ACK to count');
   assert.equal(status.phase, 'publishing', 'still waiting for the Delta stream');
   assert.match(status.waitingForAcks?.[0] ?? '', /^sds_delta /);
-  assert.equal(certificate.reader.pending, 0, 'no new certificate before the switch');
+  // The marker names the caller's own ID besides default: still no validation context, so this stream still holds nothing up.
+  const marked = await assertNothingSentSotw(certificate, ['default', ID], certificateFirst, 'no new certificate before the switch');
+  assert.equal(leafIssuerRoot(marked, [oldRoot ?? '', newRoot]), oldRoot, 'still the certificate under the old root');
 
   delta.stream.write(deltaRequest({ nonce: deltaBoth.nonce }));
   await eventually(async () => (await rotationStatus(admin)).phase === 'switched', 'the switch once every stream ACKed');

@@ -4,9 +4,10 @@ import { after, before, test } from 'node:test';
 import { status, type ClientDuplexStream } from '@grpc/grpc-js';
 import { startTestAgent, type Harness } from '../support/agent-harness';
 import { decodeSecret, sdsClient, SECRET_TYPE_URL, type DiscoveryResponse, type SdsClient } from '../support/envoy-protos';
-import { FakeClock, settle } from '../support/fake-clock';
+import { FakeClock } from '../support/fake-clock';
 import { derCertificatesToPem, keyMatchesCertificate, pemBlocks, uriSan } from '../support/pem';
 import { removeTempDirs } from '../support/temp-dir';
+import { assertNothingSentSotw } from '../sds/support/sds-streams';
 import { securityHeader, StreamReader, workloadClient, type X509SvidResponse } from '../support/workload-client';
 import { assertReadableBy, clientDependencies, NOT_ROOT, sdsFetchAs } from '../support/workload-process';
 
@@ -48,11 +49,6 @@ const leafSerial = (response: DiscoveryResponse): string => {
   const secret = decodeSecret(response.resources[0] ?? { type_url: '', value: Buffer.alloc(0) });
   return new X509Certificate(pemBlocks(secret.tls_certificate?.certificate_chain?.inline_bytes?.toString() ?? '')[0] ?? '').serialNumber;
 };
-/** Lets any (wrongly) sent response arrive before asserting that none did. */
-const quietPeriod = async (): Promise<void> => {
-  await settle(20);
-  await new Promise((resolve) => setTimeout(resolve, 200));
-};
 
 test('default and ROOTCA on separate streams, as Envoy opens them, decode with Envoy protos', async () => {
   const tlsStream = open();
@@ -84,7 +80,8 @@ test('default and ROOTCA on separate streams, as Envoy opens them, decode with E
 });
 
 test('ACK causes no resend; rotation pushes a new version and nonce to SDS and Workload API streams', async () => {
-  const { stream, reader } = open();
+  const sds = open();
+  const { stream, reader } = sds;
   stream.write(request(['default']));
   const first = await reader.next();
   stream.write(ack(['default'], first));
@@ -97,15 +94,17 @@ test('ACK causes no resend; rotation pushes a new version and nonce to SDS and W
   });
   const workloadFirst = await workloadReader.next();
 
-  await clock.advance(MINUTE); // well before half-life: nothing changes
-  await quietPeriod();
-  assert.equal(reader.pending, 0, 'an ACK is not answered');
-  assert.equal(workloadReader.pending, 0, 'no change, no Workload API message');
+  await clock.advance(MINUTE); // well before half-life: nothing changes (advance waits for any mint it starts)
+  // The marker adds ROOTCA: from here the stream serves default and ROOTCA.
+  const marked = await assertNothingSentSotw(sds, ['default', 'ROOTCA'], first, 'an ACK is not answered and nothing rotated');
+  assert.equal(leafSerial(marked), leafSerial(first), 'still the first SVID');
+  // The Workload API stream takes no requests to send a marker on: its next message, checked
+  // below to be the rotation, is the marker. A message sent meanwhile would be taken instead.
 
   await clock.advance(40 * MINUTE); // past half-life + max jitter (36 min)
   const pushed = await reader.next();
-  assert.notEqual(pushed.version_info, first.version_info);
-  assert.notEqual(pushed.nonce, first.nonce);
+  assert.notEqual(pushed.version_info, marked.version_info);
+  assert.notEqual(pushed.nonce, marked.nonce);
   assert.notEqual(leafSerial(pushed), leafSerial(first), 'a new certificate');
   const workloadPushed = await workloadReader.next();
   const rotated = workloadPushed.svids[0];
@@ -116,24 +115,25 @@ test('ACK causes no resend; rotation pushes a new version and nonce to SDS and W
   assert.equal(new X509Certificate(rotatedLeaf).serialNumber, leafSerial(pushed), 'both APIs serve the same current SVID');
   assert.ok(keyMatchesCertificate(rotated.x509_svid_key, rotatedLeaf), 'a new key with the new certificate');
 
-  stream.write(ack(['default'], pushed));
-  await quietPeriod();
-  assert.equal(reader.pending, 0);
+  await assertNothingSentSotw(sds, ['default'], pushed, 'the push is not sent twice');
   stream.end();
   workloadReader.call.cancel();
   workload.close();
 });
 
 test('a NACK is not answered with the same content; a stale nonce is ignored; rotation still reaches the stream', async () => {
-  const { stream, reader } = open();
+  const sds = open();
+  const { stream, reader } = sds;
   stream.write(request(['default']));
   const first = await reader.next();
   stream.write({ type_url: SECRET_TYPE_URL, resource_names: ['default'], version_info: '', response_nonce: first.nonce, error_detail: { code: 3, message: 'bad certificate' } });
   stream.write({ ...ack(['default', 'ROOTCA'], first), response_nonce: 'not-a-nonce-we-sent' });
-  await quietPeriod();
-  assert.equal(reader.pending, 0, 'neither the NACK nor the stale request is answered');
+  // ROOTCA alone: neither the NACKed names nor the stale request's (a stale request honoured would be answered first).
+  const marked = await assertNothingSentSotw(sds, ['ROOTCA'], first, 'neither the NACK nor the stale request is answered');
+  const back = await assertNothingSentSotw(sds, ['default'], marked, 'back to default');
+  assert.equal(back.version_info, first.version_info, 'the same content has the same version');
 
-  // Reconnect semantics on the same stream: an empty nonce is always answered.
+  // Reconnect semantics on the same stream: an empty nonce is always answered, names unchanged.
   stream.write(request(['default'], { version_info: first.version_info }));
   const again = await reader.next();
   assert.equal(again.version_info, first.version_info, 'same content, same version');

@@ -8,10 +8,11 @@ import { openssl } from '../support/openssl';
 import { keyMatchesCertificate, pemBlocks, uriSan } from '../support/pem';
 import { removeTempDirs } from '../support/temp-dir';
 import { assertReadableBy, clientDependencies, fetchAs, NOT_ROOT } from '../support/workload-process';
+import { needs } from '../support/tools';
 
 // Real client processes under uids 1000/1001/1002: the agent can only tell them apart through
 // the kernel's peer credentials on the accepted socket.
-describe('Workload API, one process per uid', { skip: NOT_ROOT }, () => {
+describe('Workload API, one process per uid', { skip: NOT_ROOT || needs('openssl') }, () => {
   let harness: Harness;
   before(async () => {
     for (const uid of [1000, 1001, 1002]) await assertReadableBy(uid, clientDependencies());

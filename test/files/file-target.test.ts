@@ -53,6 +53,7 @@ test('a target gets chain, key and bundle with the configured mode and owner, th
     assert.equal(chain.match(/BEGIN CERTIFICATE/g)?.length, 2);
     assert.match(await readFile(target.keyFile, 'utf8'), /^-----BEGIN PRIVATE KEY-----/);
     assert.ok(new X509Certificate(chain).checkPrivateKey((await import('node:crypto')).createPrivateKey(await readFile(target.keyFile))));
+    await fileTarget.settled(); // afterWrite runs after the write, not within it
     await stat(path.join(dir, 'after-write-ran'));
     assert.deepEqual(results, ['success']);
     assert.deepEqual((await readdir(path.dirname(target.certFile))).filter((name) => name.endsWith('.tmp')), [], 'no temporary files left');
@@ -67,8 +68,11 @@ test('a failed write keeps the previous files, then is retried with backoff unti
   const clock = new FakeClock(Date.now());
   const { store, ca, target } = await setup(clock);
   let failNext = false;
+  let advanced: () => void = () => undefined;
+  const advanceDone = new Promise<void>((resolve) => (advanced = resolve));
   const results: string[] = [];
-  // The extra-file seam stands in for a disk that fills up while the set is being staged.
+  // The extra-file seam stands in for a disk that fills up while the set is being staged. It
+  // fails once the clock has stopped, so no backoff retry fires within the same advance.
   const fileTarget = new FileTarget({
     target,
     store,
@@ -78,8 +82,9 @@ test('a failed write keeps the previous files, then is retried with backoff unti
     onWrite: (result) => results.push(result),
     extraFiles: [
       async () => {
+        if (failNext) await advanceDone;
         if (failNext) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-        return { commit: async () => undefined, discard: async () => undefined };
+        return undefined;
       },
     ],
   });
@@ -90,12 +95,14 @@ test('a failed write keeps the previous files, then is retried with backoff unti
     failNext = true;
     const rotated = new Promise<void>((resolve) => store.subscribe(() => resolve()));
     await clock.advance(31 * MINUTE);
+    advanced();
     await rotated;
     await fileTarget.settled();
     assert.deepEqual(results, ['success', 'failure']);
     assert.equal(await serialOf(target.certFile), firstSerial, 'certificate untouched');
     assert.deepEqual(await readFile(target.keyFile), firstKey, 'key untouched: it still matches the certificate');
     assert.deepEqual((await readdir(path.dirname(target.certFile))).filter((name) => name.endsWith('.tmp')), [], 'staged files discarded');
+    assert.equal((await readdir(path.dirname(target.certFile))).filter((name) => name.startsWith('..2')).length, 1, 'only the set in force');
 
     failNext = false;
     await clock.advance(1_000); // the first retry (backoff 1 s with random = 1)

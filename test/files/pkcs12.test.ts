@@ -9,6 +9,7 @@ import { pkcs12Kdf } from '../../src/files/pkcs12';
 import { startTestAgent } from '../support/agent-harness';
 import { openssl } from '../support/openssl';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
+import { needs } from '../support/tools';
 
 after(removeTempDirs);
 const run = promisify(execFile);
@@ -25,7 +26,7 @@ test('the PKCS#12 KDF is deterministic, sized as asked, and keyed by purpose and
   assert.equal(pkcs12Kdf('smeg', salt, 1, 1000, 80).length, 80, 'several hash blocks');
 });
 
-test('a files target with pkcs12File: openssl checks the MAC and Java keytool reads key and chain', async () => {
+test('a files target with pkcs12File: openssl checks the MAC and Java keytool reads key and chain', { skip: needs('keytool', 'openssl') }, async () => {
   const dir = await makeTempDir('meshid-p12-');
   await writeFile(path.join(dir, 'p12.pass'), 'changeit-4d2c\n');
   const harness = await startTestAgent({
@@ -40,6 +41,7 @@ test('a files target with pkcs12File: openssl checks the MAC and Java keytool re
     ],
   });
   try {
+    await harness.agent.settled();
     const keystore = path.join(dir, 'out', 'app.p12');
     assert.equal((await stat(keystore)).mode & 0o777, 0o600, 'holds the key: mode as keyMode');
 

@@ -10,6 +10,7 @@ import { keyObjectSigner } from '../../src/identity/signer';
 import { SpiffeId } from '../../src/identity/spiffe-id';
 import { openssl } from '../support/openssl';
 import { buildChain, HOUR, pemDir } from './chain-fixture';
+import { needs } from '../support/tools';
 
 const chainPromise = buildChain('ec-p256');
 const now = Date.now();
@@ -52,10 +53,10 @@ test('invalid DNS names are refused before anything is signed', async () => {
   assert.ok(ok.certificateDer.length > 0);
 });
 
-test('validity: whole seconds as written, notAfter after notBefore, GeneralizedTime from 2050 (RFC 5280 §4.1.2.5)', async () => {
+test('validity: whole seconds as written, notAfter after notBefore, GeneralizedTime from 2050 (RFC 5280 §4.1.2.5)', { skip: needs('openssl') }, async () => {
   const { minter } = await chainPromise;
   await assert.rejects(minter.mint({ ...request, notAfter: request.notBefore }), (error) => isMeshidError(error, 'INTERNAL'));
-  await assert.rejects(minter.mint({ ...request, notAfter: new Date(Number.NaN) }));
+  await assert.rejects(minter.mint({ ...request, notAfter: new Date(Number.NaN) }), (error) => isMeshidError(error, 'INTERNAL') && /notAfter Invalid Date is not after notBefore/.test(error.message));
 
   const notBefore = new Date(Date.UTC(2049, 11, 31, 23, 59, 59, 999));
   const notAfter = new Date(Date.UTC(2050, 0, 1, 0, 0, 7, 250));
@@ -88,7 +89,7 @@ test('subject: O=meshid, plus CN = the first DNS name when it fits ub-common-nam
   assert.equal(await subject([long]), 'O=meshid');
 });
 
-test('a long SPIFFE ID and many DNS names (multi-byte DER lengths) still verify', async () => {
+test('a long SPIFFE ID and many DNS names (multi-byte DER lengths) still verify', { skip: needs('openssl') }, async () => {
   const { minter, root, intermediate } = await chainPromise;
   const spiffeId = SpiffeId.parse(`spiffe://example.org/${Array.from({ length: 60 }, (_, i) => `segment-${i}`).join('/')}`);
   const dnsNames = Array.from({ length: 40 }, (_, i) => `host-${i}.example.org`);

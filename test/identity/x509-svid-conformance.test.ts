@@ -15,6 +15,7 @@ import { keyObjectSigner } from '../../src/identity/signer';
 import { SpiffeId } from '../../src/identity/spiffe-id';
 import { openssl } from '../support/openssl';
 import { buildChain, HOUR, pemDir } from './chain-fixture';
+import { needs } from '../support/tools';
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -104,7 +105,7 @@ for (const keyType of KEY_TYPES) {
       assert.ok(await certificate.verify({ publicKey: issuer.publicKey, signatureOnly: true }), 'signature verifies');
     });
 
-    test('leaf as openssl reads it', async () => {
+    test('leaf as openssl reads it', { skip: needs('openssl') }, async () => {
       const { leaf } = await setup;
       const { dir, cleanup } = await pemDir({ 'leaf.pem': leaf.certificateDer });
       try {
@@ -127,7 +128,7 @@ for (const keyType of KEY_TYPES) {
       }
     });
 
-    test('private key belongs to the certificate (node:crypto and openssl)', async () => {
+    test('private key belongs to the certificate (node:crypto and openssl)', { skip: needs('openssl') }, async () => {
       const { leaf } = await setup;
       const privateKey = createPrivateKey({ key: leaf.privateKeyPkcs8Der, format: 'der', type: 'pkcs8' });
       assert.ok(new NodeCertificate(leaf.certificateDer).checkPrivateKey(privateKey));
@@ -142,7 +143,7 @@ for (const keyType of KEY_TYPES) {
       }
     });
 
-    test('openssl verifies the chain (strict, both TLS purposes)', async () => {
+    test('openssl verifies the chain (strict, both TLS purposes)', { skip: needs('openssl') }, async () => {
       const { chain, leaf } = await setup;
       const { dir, cleanup } = await pemDir({ 'root.pem': chain.root, 'intermediate.pem': chain.intermediate, 'leaf.pem': leaf.certificateDer });
       try {
@@ -156,7 +157,7 @@ for (const keyType of KEY_TYPES) {
       }
     });
 
-    test('intermediate: cA, pathLen 0, keyCertSign, critical name constraints, linked to the root', async () => {
+    test('intermediate: cA, pathLen 0, keyCertSign, critical name constraints, linked to the root', { skip: needs('openssl') }, async () => {
       const { chain } = await setup;
       const intermediate = new x509.X509Certificate(chain.intermediate);
       const root = new x509.X509Certificate(chain.root);
@@ -199,7 +200,7 @@ for (const keyType of KEY_TYPES) {
       assert.equal(root.issuer, root.subject);
     });
 
-    test('openssl refuses a leaf of another trust domain under the name-constrained intermediate', async () => {
+    test('openssl refuses a leaf of another trust domain under the name-constrained intermediate', { skip: needs('openssl') }, async () => {
       const { chain } = await setup;
       const foreign = await chain.minter.mint({ spiffeId: SpiffeId.parse('spiffe://other.org/x'), dnsNames: [], notBefore, notAfter });
       const { dir, cleanup } = await pemDir({ 'root.pem': chain.root, 'intermediate.pem': chain.intermediate, 'foreign.pem': foreign.certificateDer });
@@ -214,7 +215,7 @@ for (const keyType of KEY_TYPES) {
   });
 }
 
-test('openssl refuses a CA under the pathLen 0 intermediate (path length is enforced)', async () => {
+test('openssl refuses a CA under the pathLen 0 intermediate (path length is enforced)', { skip: needs('openssl') }, async () => {
   const chain = await buildChain('ec-p256');
   const key = await generateKey('ec-p256');
   const now = Date.now();

@@ -12,6 +12,7 @@ import { freePort } from '../support/nginx';
 import { uriSan } from '../support/pem';
 import { eventually, StreamedWorkload } from '../support/rotation-traffic';
 import { makeTempDir, removeTempDirs } from '../support/temp-dir';
+import { needs } from '../support/tools';
 import { REPO } from '../deploy/support/repo-files';
 import { substitutedBootstrap } from './support/deploy-bootstrap';
 import { EnvoyProcess, validateConfig } from './support/envoy-process';
@@ -58,7 +59,7 @@ function callInbound(port: number, caller: StreamedWorkload): Promise<InboundRes
  * spiffe://example.org/web: a frontend calls its inbound mTLS listener, and its outbound
  * listener reaches a backend over mTLS. This test process holds the frontend and backend SVIDs.
  */
-describe('deploy/envoy bootstraps with a real Envoy', () => {
+describe('deploy/envoy bootstraps with a real Envoy', { skip: needs('envoy') }, () => {
   let harness: Harness;
   let frontend: StreamedWorkload;
   let backend: StreamedWorkload;

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { meshid } from '../support/meshid-cli';
 import { eventually } from '../support/rotation-traffic';
 import { removeTempDirs } from '../support/temp-dir';
+import { needs } from '../support/tools';
 import { CLIENT_ID, EnvoyMesh, INTRUDER_ID, SERVER_ID } from './support/envoy-mesh';
 import type { EnvoyProcess } from './support/envoy-process';
 import { get, RequestLoop } from './support/request-loop';
@@ -14,7 +15,7 @@ import { SerialWatch } from './support/serial-watch';
  * leaf rotations (svid.ttl 20s: a rotation every ~10 s), a root rotation, an agent restart.
  * Bounds on waits only keep a broken step from hanging the run; no timing is asserted.
  */
-describe('real Envoy sidecars on meshid identities (SDS over the agent socket)', () => {
+describe('real Envoy sidecars on meshid identities (SDS over the agent socket)', { skip: needs('envoy') }, () => {
   let mesh: EnvoyMesh;
   const idOf = (envoy: EnvoyProcess): string => (envoy.name.startsWith('client') ? CLIENT_ID : SERVER_ID);
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestAgent, type Harness } from '../support/agent-harness';
 import { removeTempDirs } from '../support/temp-dir';
+import { needs } from '../support/tools';
 import { NOT_ROOT } from '../support/workload-process';
 import { PeerProcess, requirePeer, workloadEnv, type PeerEvent } from './support/peer-process';
 import { restartAgent } from './support/restart-agent';
@@ -19,7 +20,7 @@ const handshakes = (events: PeerEvent[]): PeerEvent[] => events.filter((event) =
 
 // meshid ends every stream UNAVAILABLE when it stops (README "Signals"); go-spiffe retries such a
 // stream, and its X509Source must pick up the restarted agent's SVIDs.
-describe('go-spiffe across an agent restart', { skip: NOT_ROOT }, () => {
+describe('go-spiffe across an agent restart', { skip: NOT_ROOT || needs('go-spiffe-peer') }, () => {
   let harness: Harness;
   let server: PeerProcess | undefined;
   let client: PeerProcess | undefined;

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { startTestAgent, type Harness } from '../support/agent-harness';
 import { eventually, requestRotation, rotationStatus } from '../support/rotation-traffic';
 import { removeTempDirs } from '../support/temp-dir';
+import { needs } from '../support/tools';
 import { NOT_ROOT } from '../support/workload-process';
 import { PeerProcess, requirePeer, runPeer, workloadEnv, type PeerEvent } from './support/peer-process';
 
@@ -15,7 +16,7 @@ const okHandshakes = (events: PeerEvent[]): PeerEvent[] => events.filter((event)
 // A root rotation (`meshid ca rotate`) in real time under go-spiffe mTLS traffic: X509Sources
 // must take the old+new bundle before any peer presents a leaf under the new root, and keep
 // working once the old root is gone (docs/ARCHITECTURE.md "Root rotation").
-describe('go-spiffe mTLS across a root rotation', { skip: NOT_ROOT }, () => {
+describe('go-spiffe mTLS across a root rotation', { skip: NOT_ROOT || needs('go-spiffe-peer') }, () => {
   let harness: Harness;
   let peer: string;
   let env: NodeJS.ProcessEnv;

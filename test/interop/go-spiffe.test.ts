@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { startTestAgent, type Harness } from '../support/agent-harness';
 import { pemBlocks } from '../support/pem';
 import { removeTempDirs } from '../support/temp-dir';
+import { needs } from '../support/tools';
 import { NOT_ROOT } from '../support/workload-process';
 import { PeerProcess, requirePeer, runPeer, workloadEnv, type PeerEvent } from './support/peer-process';
 
@@ -25,7 +26,7 @@ const distinct = (events: PeerEvent[], key: string): Set<unknown> => new Set(eve
 
 // issue 10 item 8: go-spiffe v2.9.0 (test/interop/go-peer) as real workloads under their own
 // uids, attested by SO_PEERCRED, finding the agent through SPIFFE_ENDPOINT_SOCKET.
-describe('go-spiffe v2 workloads against a real agent', { skip: NOT_ROOT }, () => {
+describe('go-spiffe v2 workloads against a real agent', { skip: NOT_ROOT || needs('go-spiffe-peer') }, () => {
   let harness: Harness;
   let peer: string;
   let env: NodeJS.ProcessEnv;

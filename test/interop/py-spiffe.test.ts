@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { startTestAgent, type Harness } from '../support/agent-harness';
 import { pemBlocks } from '../support/pem';
 import { removeTempDirs } from '../support/temp-dir';
+import { needs } from '../support/tools';
 import { assertReadableBy, NOT_ROOT } from '../support/workload-process';
 import { requireVenvPython, runPeer, workloadEnv, type PeerEvent } from './support/peer-process';
 
@@ -15,7 +16,7 @@ const PEER_SCRIPT = path.join(__dirname, '..', '..', '..', 'test', 'interop', 'p
 
 // issue 10 item 8: py-spiffe 0.3.2 (the PyPI `spiffe` package, in the peers' venv) as a real
 // workload under its own uid, finding the agent through SPIFFE_ENDPOINT_SOCKET.
-describe('py-spiffe workload against a real agent', { skip: NOT_ROOT }, () => {
+describe('py-spiffe workload against a real agent', { skip: NOT_ROOT || needs('py-spiffe') }, () => {
   let harness: Harness;
   let python: string;
   const run = async (args: string[]): Promise<PeerEvent> => {

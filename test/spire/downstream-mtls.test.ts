@@ -9,11 +9,12 @@ import { assertReadableBy, clientDependencies, fetchAs, firstSvidAs, NOT_ROOT, t
 import { eventually } from './support/eventually';
 import { joinNode, type SpireNodeAgent } from './support/spire-node';
 import { SpireServer } from './support/spire-server';
+import { needs } from '../support/tools';
 
 const WEB = 'spiffe://example.org/web';
 const DB = 'spiffe://example.org/db';
 
-describe('two meshid nodes joined to a real spire-server (join_token, mode downstream)', { skip: NOT_ROOT }, () => {
+describe('two meshid nodes joined to a real spire-server (join_token, mode downstream)', { skip: NOT_ROOT || needs('spire-server') }, () => {
   let server: SpireServer;
   let nodeA: SpireNodeAgent;
   let nodeB: SpireNodeAgent;

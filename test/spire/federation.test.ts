@@ -10,6 +10,7 @@ import { NOT_ROOT } from '../support/workload-process';
 import { eventually } from './support/eventually';
 import { joinNode, type SpireNodeAgent } from './support/spire-node';
 import { SpireServer } from './support/spire-server';
+import { needs } from '../support/tools';
 
 const OTHER = 'spiffe://other.org';
 
@@ -24,7 +25,7 @@ async function until<T>(stream: StreamReader<T>, done: (message: T) => boolean, 
   }
 }
 
-describe('federated bundles held by the server reach the Workload API and SDS of entries that federate', { skip: NOT_ROOT }, () => {
+describe('federated bundles held by the server reach the Workload API and SDS of entries that federate', { skip: NOT_ROOT || needs('spire-server', 'openssl') }, () => {
   let server: SpireServer;
   let node: SpireNodeAgent;
   let foreignDer: Buffer;

@@ -11,6 +11,7 @@ import { fetchAs, NOT_ROOT } from '../support/workload-process';
 import { eventually } from './support/eventually';
 import { nodeFiles, spireUpstream } from './support/spire-node';
 import { SpireServer } from './support/spire-server';
+import { needs } from '../support/tools';
 
 const WEB = 'spiffe://example.org/web';
 
@@ -19,7 +20,7 @@ async function agentSerial(dataDir: string): Promise<string> {
   return new X509Certificate(await readFile(path.join(dataDir, 'spire-agent-svid.pem'))).serialNumber;
 }
 
-describe('node attestation with a join token against a real spire-server', { skip: NOT_ROOT }, () => {
+describe('node attestation with a join token against a real spire-server', { skip: NOT_ROOT || needs('spire-server') }, () => {
   let server: SpireServer;
   const agents: Harness[] = [];
   before(async () => {

@@ -6,6 +6,7 @@ import { securityHeader, StreamReader, workloadClient, type X509SvidResponse } f
 import { NOT_ROOT } from '../support/workload-process';
 import { joinNode, type SpireNodeAgent } from './support/spire-node';
 import { SpireServer } from './support/spire-server';
+import { needs } from '../support/tools';
 
 /** This test process runs as root: server entries for unix:uid:0 name it. */
 const SELF = 'unix:uid:0';
@@ -35,7 +36,7 @@ async function until(stream: StreamReader<X509SvidResponse>, done: (message: X50
 
 const ids = (message: X509SvidResponse): string[] => message.svids.map((svid) => svid.spiffe_id).sort();
 
-describe('server-side changes reach open Workload API streams', { skip: NOT_ROOT }, () => {
+describe('server-side changes reach open Workload API streams', { skip: NOT_ROOT || needs('spire-server') }, () => {
   let server: SpireServer;
   let node: SpireNodeAgent;
   before(async () => {

@@ -5,11 +5,12 @@ import { fetchAs, NOT_ROOT } from '../support/workload-process';
 import { eventually } from './support/eventually';
 import { joinNode, type SpireNodeAgent } from './support/spire-node';
 import { SpireServer } from './support/spire-server';
+import { needs } from '../support/tools';
 
 const WEB = 'spiffe://example.org/web';
 const LATER = 'spiffe://example.org/registered-after-the-outage';
 
-describe('server trouble: the node keeps serving while spire-server is down, reconnects when it is back, stops when banned', { skip: NOT_ROOT }, () => {
+describe('server trouble: the node keeps serving while spire-server is down, reconnects when it is back, stops when banned', { skip: NOT_ROOT || needs('spire-server') }, () => {
   let server: SpireServer;
   let node: SpireNodeAgent;
   before(async () => {

@@ -7,6 +7,7 @@ import { assertReadableBy, clientDependencies, firstSvidAs, NOT_ROOT, type Workl
 import { eventually } from './support/eventually';
 import { joinNode, type SpireNodeAgent } from './support/spire-node';
 import { SpireServer } from './support/spire-server';
+import { needs } from '../support/tools';
 
 const WEB = 'spiffe://example.org/web';
 const DB = 'spiffe://example.org/db';
@@ -15,7 +16,7 @@ async function svidOf(uid: number, socketPath: string): Promise<WorkloadSvid> {
   return eventually(() => firstSvidAs(uid, socketPath));
 }
 
-describe('mode server-signed: every SVID is signed by a real spire-server (BatchNewX509SVID)', { skip: NOT_ROOT }, () => {
+describe('mode server-signed: every SVID is signed by a real spire-server (BatchNewX509SVID)', { skip: NOT_ROOT || needs('spire-server') }, () => {
   let server: SpireServer;
   let nodeA: SpireNodeAgent;
   let nodeB: SpireNodeAgent;

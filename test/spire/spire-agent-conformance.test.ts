@@ -8,6 +8,7 @@ import { SpireAgent } from './support/spire-agent';
 import { nodeFiles, spireUpstream } from './support/spire-node';
 import { SpireServer } from './support/spire-server';
 import { startTestAgent, type Harness } from '../support/agent-harness';
+import { needs } from '../support/tools';
 
 const WEB = 'spiffe://example.org/web';
 const DB = 'spiffe://example.org/db';
@@ -20,7 +21,7 @@ async function served(uid: number, socketPath: string): Promise<WorkloadSvid[]> 
   });
 }
 
-describe('meshid and spire-agent v1.13.3 on the same server, with the same entries', { skip: NOT_ROOT }, () => {
+describe('meshid and spire-agent v1.13.3 on the same server, with the same entries', { skip: NOT_ROOT || needs('spire-server', 'spire-agent') }, () => {
   let server: SpireServer;
   let meshidNode: Harness;
   let spireAgent: SpireAgent;

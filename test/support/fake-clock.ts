@@ -12,6 +12,7 @@ export class FakeClock implements Clock {
   private current: number;
   private sequence = 0;
   private pending: Pending[] = [];
+  private readonly settledHooks = new Set<() => Promise<void>>();
 
   constructor(startMs = Date.UTC(2026, 0, 1)) {
     this.current = startMs;
@@ -33,8 +34,19 @@ export class FakeClock implements Clock {
   }
 
   /**
-   * Moves time forward by `ms`, firing each due timer at its own due time. Between timers it
-   * yields to the event loop so async work started by one timer (minting, pushes) can finish.
+   * Registers what the code under test offers to wait on (SvidStore.settled, an agent's
+   * settled()): advance() awaits every hook after each timer it fires, so the work one timer
+   * started (minting on the thread pool) is over before the clock moves on. Returns the function
+   * that removes the hook.
+   */
+  waitFor(hook: () => Promise<void>): () => void {
+    this.settledHooks.add(hook);
+    return () => this.settledHooks.delete(hook);
+  }
+
+  /**
+   * Moves time forward by `ms`, firing each due timer at its own due time. After each timer it
+   * lets the callback's promise chains run and awaits the registered settled hooks (waitFor).
    */
   async advance(ms: number): Promise<void> {
     const target = this.current + ms;
@@ -46,14 +58,18 @@ export class FakeClock implements Clock {
       this.pending.shift();
       this.current = Math.max(this.current, next.dueAt);
       next.callback();
-      await settle();
+      await this.settled();
     }
     this.current = target;
-    await settle();
+    await this.settled();
   }
-}
 
-/** Lets pending promise chains and I/O callbacks (thread-pool crypto) run. */
-export async function settle(rounds = 5): Promise<void> {
-  for (let i = 0; i < rounds; i++) await new Promise((resolve) => setImmediate(resolve));
+  /**
+   * One turn of the event loop (a timer callback's promise chains start), then every hook. Not a
+   * guess at how many turns are enough: what must be finished is what the hooks wait for.
+   */
+  private async settled(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const hook of this.settledHooks) await hook();
+  }
 }

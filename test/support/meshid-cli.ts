@@ -2,8 +2,11 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
-/** The compiled CLI, run as a black box. */
-export const MESHID_MAIN = path.join(__dirname, '..', '..', 'src', 'agent', 'cli', 'main.js');
+/**
+ * The compiled CLI, run as a black box. MESHID_MAIN points the CLI tests at another build, so
+ * the same contract test can run against the CLI before and after a change.
+ */
+export const MESHID_MAIN = process.env.MESHID_MAIN ?? path.join(__dirname, '..', '..', 'src', 'cli', 'main.js');
 
 const run = promisify(execFile);
 /** Bounds a hung CLI so a broken agent fails the test instead of stalling the run. */

@@ -9,7 +9,7 @@ export function peerPath(name: string): string {
   return path.join(process.env.MESHID_PEERS_DIR ?? '/var/cache/meshid-peers', 'bin', name);
 }
 
-/** Whether the peer is installed and executable. Tests fail (never skip) when it is not: CI installs them. */
+/** Whether the peer is installed and executable (tests declare the peers they need with needs(), support/tools.ts). */
 export function peerAvailable(name: string): boolean {
   try {
     accessSync(peerPath(name), constants.X_OK);

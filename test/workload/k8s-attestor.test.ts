@@ -10,6 +10,7 @@ import { makeTempDir, removeTempDirs } from '../support/temp-dir';
 import { makeServingCert, type ServingCert } from '../support/test-tls';
 import { until } from '../support/until';
 import { subjectWithPid } from '../support/attestation-subject';
+import { needs } from '../support/tools';
 
 const CGROUP_FIXTURES = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'cgroup');
 const WEB_POD = '2c48913c-b29f-11e7-9350-020968147796';
@@ -46,7 +47,7 @@ const migratePod: PodFixture = {
 };
 const otherPod: PodFixture = { name: 'db-0', namespace: 'data', uid: '0b8e6f1a-3c4d-4e5f-9a0b-1c2d3e4f5a6b', containers: [{ name: 'db', image: 'postgres:16', id: 'e'.repeat(64) }] };
 
-describe('k8s attestor against a kubelet over real HTTPS', () => {
+describe('k8s attestor against a kubelet over real HTTPS', { skip: needs('openssl') }, () => {
   let dir: string;
   let procRoot: string;
   let cert: ServingCert;

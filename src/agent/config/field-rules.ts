@@ -7,7 +7,7 @@ import { isLoopbackHost } from '../../common/loopback';
 /**
  * Single-field rules the schema applies. Each returns the reason a value is wrong, or undefined.
  * Rules that relate two fields (an entry's trust domain, ca.ttl against svid.ttl) live in
- * cross-checks.ts.
+ * cross-field-rules.ts.
  */
 
 /**

@@ -1,40 +1,23 @@
 import { z } from 'zod';
 import { KEY_TYPES } from '../../identity/key-type';
-import { DEFAULT_PSAT_TOKEN_FILE } from '../../spire/k8s-psat-attestor';
 import { validateTrustDomain } from '../../identity/spiffe-id';
+import { allowedPeerProblem } from '../../entries/allowed-peers';
 import { JWT_ALGORITHMS } from '../../jwt/jwt-algorithm';
-import { formatDuration, parseDuration } from './duration';
+import { agentConfigRules, entryListRules, ParsedValues, reportTo } from './cross-field-rules';
+import { count, describeValue, duration, durationMs, fileField, flag, list, mapping, oneOf, required, ruled, text, wholeNumber, type FileField } from './field-schemas';
 import { adminRemoteProblem, dnsNameProblem, listenAddressProblem, selectorProblem, templateProblem, workloadSpiffeIdProblem } from './field-rules';
+import { upstreamSchema } from './upstream-schema';
 
 /**
- * The YAML shape, with every default in one place. Objects are strict: an unknown key is an
- * error (a typo such as `svid: { tll: 5m }` must not silently leave the default in force).
- * Every single-field rule is part of the schema, so one parse reports all of them at once;
- * rules relating two fields are in cross-checks.ts.
+ * The config, end to end: the YAML shape with every default (set here and nowhere else), the
+ * rules relating fields, the environment overrides, and the transform into the frozen
+ * AgentConfig the agent reads (its type is this schema's output). Mappings are strict: an
+ * unknown key is an error (a typo such as `svid: { tll: 5m }` must not silently leave the
+ * default in force). One parse reports every problem at once.
  */
-export const DEFAULTS = {
-  dataDir: '/var/lib/meshid',
-  socketPath: '/run/meshid/agent.sock',
-  svidTtl: '1h',
-  caTtl: '24h',
-  keyType: 'ec-p256',
-  logLevel: 'info',
-  adminListen: '127.0.0.1:8088',
-  kubeletUrl: 'https://127.0.0.1:10250',
-  serviceAccountTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
-  serviceAccountCaFile: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
-  dockerSocket: '/var/run/docker.sock',
-  maxHashBytes: 256 * 1024 * 1024,
-  jwtTtl: '5m',
-  jwtAlgorithm: 'ES256',
-  jwtKeyTtl: '24h',
-  rotationPropagationDelay: '30s',
-  // Far above real use (a few hundred workloads, one or two connections each); see connection-limits.ts.
-  maxConnectionsPerUid: 1024,
-  maxConnections: 16384,
-  prefaceTimeout: '10s',
-  idleTimeout: '5m',
-} as const;
+
+/** Where the admin HTTP listens unless `admin.listen` says otherwise (the CLI's `ca` verbs call it there). */
+export const DEFAULT_ADMIN_LISTEN = '127.0.0.1:8088';
 
 /** The shortest SVID lifetime accepted: below it rotation (at half life) would be mostly overhead. */
 export const MIN_SVID_TTL_MS = 10_000;
@@ -43,46 +26,14 @@ export const MIN_SVID_TTL_MS = 10_000;
 export const MIN_JWT_TTL_MS = 10_000;
 export const MIN_JWT_KEY_TTL_MS = 60_000;
 
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+/** Environment variables, as in process.env. */
+export type Environment = Readonly<Record<string, string | undefined>>;
 
-/** How a wrong value is shown in a message: the value itself for scalars, its kind otherwise. */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value);
-  return `${typeof value} ${String(value)}`;
-}
-
-const required = (kind: string, whenMissing = 'is required') => (issue: { input?: unknown }) =>
-  issue.input === undefined ? whenMissing : `must be ${kind}, got ${describeValue(issue.input)}`;
-
-const text = (whenMissing?: string) => z.string({ error: required('a string', whenMissing) }).min(1, { error: 'must not be empty' });
-
-/** A string checked by a rule returning the reason it is wrong. */
-const ruled = (rule: (value: string) => string | undefined, kind = 'a string') =>
-  z.string({ error: required(kind) }).superRefine((value, ctx) => {
-    const problem = rule(value);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-  });
-
-const list = <T extends z.ZodType>(item: T) => z.array(item, { error: required('a list') });
-
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values, { error: (issue) => (issue.input === undefined ? 'is required' : `${describeValue(issue.input)} is not one of ${values.join(', ')}`) });
-
-/** A strict mapping whose unknown-key message lists the keys it does accept. */
-const mapping = <T extends z.ZodRawShape>(shape: T) =>
-  z.strictObject(shape, {
-    error: (issue) => (issue.code === 'unrecognized_keys' ? `known keys: ${Object.keys(shape).join(', ')}` : `must be a mapping, got ${describeValue(issue.input)}`),
-  });
-
-export function durationProblem(text: string, minMs = 0): string | undefined {
-  const ms = parseDuration(text);
-  if (ms === undefined) return `"${text}" is not a duration (e.g. 30s, 10m, 1h30m)`;
-  if (ms < minMs) return `"${text}" is below the ${formatDuration(minMs)} minimum`;
-  if (ms === 0) return `"${text}" must be longer than zero`;
-  return undefined;
+export interface ConfigContext {
+  /** Relative paths in the config are relative to this directory (the config file's). */
+  readonly baseDir: string;
+  /** The environment overrides read from (MESHID_NODE_NAME); none when absent. */
+  readonly env?: Environment;
 }
 
 const entrySchema = mapping({
@@ -91,6 +42,8 @@ const entrySchema = mapping({
   selectors: list(ruled(selectorProblem)).min(1, { error: 'needs at least one selector (an entry without selectors would match every workload)' }),
   dnsNames: list(ruled(dnsNameProblem)).default([]),
   hint: text().optional(),
+  // issue 16: peers this workload accepts, pushed to Envoy as match_typed_subject_alt_names (src/entries/allowed-peers.ts).
+  allowedPeers: list(ruled(allowedPeerProblem)).min(1, { error: 'lists no peer; omit allowedPeers to accept any peer of the trust bundle' }).optional(),
 }).superRefine((entry, ctx) => {
   if ((entry.spiffeId === undefined) === (entry.spiffeIdTemplate === undefined)) {
     ctx.addIssue({ code: 'custom', message: 'needs exactly one of spiffeId or spiffeIdTemplate' });
@@ -98,158 +51,172 @@ const entrySchema = mapping({
 });
 
 /** The PEM files of one SPIFFE ID, for software that reads files (nginx, Java via PKCS#12). */
-const fileTargetSchema = mapping({
-  spiffeId: ruled(workloadSpiffeIdProblem),
-  dnsNames: list(ruled(dnsNameProblem)).default([]),
-  certFile: text(),
-  keyFile: text(),
-  bundleFile: text().optional(),
-  keyMode: ruled((mode) => (/^0?[0-7]{3}$/.test(mode) ? undefined : `"${mode}" is not an octal file mode such as "0600"`), 'an octal mode string such as "0600"').default('0600'),
-  owner: ruled((owner) => (/^\d+:\d+$/.test(owner) ? undefined : `"${owner}" is not "<uid>:<gid>" (numbers)`), 'a "<uid>:<gid>" string').optional(),
-  pkcs12File: text().optional(),
-  pkcs12PasswordFile: text().optional(),
-  afterWrite: text().optional(),
-});
-
-const attestorsSchema = mapping({
-  unix: mapping({
-    hashBinaries: z.boolean({ error: required('true or false') }).default(true),
-    maxHashBytes: z.number({ error: required('a number of bytes') }).int().positive().default(DEFAULTS.maxHashBytes),
-  }).default({ hashBinaries: true, maxHashBytes: DEFAULTS.maxHashBytes }),
-  k8s: mapping({
-    kubeletUrl: ruled((url) => (/^https?:\/\/[^/]+$/.test(url) ? undefined : `"${url}" is not an http(s)://host:port URL`)).default(DEFAULTS.kubeletUrl),
-    tokenFile: text().default(DEFAULTS.serviceAccountTokenFile),
-    caFile: text().optional(),
-    skipKubeletVerification: z.boolean({ error: required('true or false') }).default(false),
-    nodeName: text().optional(),
-  }).optional(),
-  docker: mapping({
-    socketPath: text().default(DEFAULTS.dockerSocket),
-    envAllowlist: list(text()).default([]),
-  }).optional(),
-});
-
-const diskFile = text('is required when upstream.type is "disk"');
-
-function pkcs11UpstreamSchema() {
-  const requiredText = text('is required when upstream.type is "pkcs11"');
+function fileTargetSchema(file: FileField) {
   return mapping({
-    type: z.literal('pkcs11'),
-    module: requiredText,
-    tokenLabel: text().optional(),
-    slot: z.number({ error: (issue) => `must be a slot ID (a number), got ${describeValue(issue.input)}` }).int({ error: 'must be a whole number' }).min(0, { error: 'must not be negative' }).optional(),
-    keyLabel: requiredText,
-    pinFile: requiredText,
-    certFile: requiredText,
-    bundleFile: text().optional(),
-  }).superRefine((value, ctx) => {
-    if ((value.tokenLabel === undefined) === (value.slot === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'set exactly one of tokenLabel and slot to choose the token', path: [] });
-    }
+    spiffeId: ruled(workloadSpiffeIdProblem),
+    dnsNames: list(ruled(dnsNameProblem)).default([]),
+    certFile: file(),
+    keyFile: file(),
+    bundleFile: file().optional(),
+    /** Permission bits of keyFile (and pkcs12File). */
+    keyMode: ruled((mode) => (/^0?[0-7]{3}$/.test(mode) ? undefined : `"${mode}" is not an octal file mode such as "0600"`), 'an octal mode string such as "0600"')
+      .transform((mode) => parseInt(mode, 8))
+      .prefault('0600'),
+    owner: ruled((owner) => (/^\d+:\d+$/.test(owner) ? undefined : `"${owner}" is not "<uid>:<gid>" (numbers)`), 'a "<uid>:<gid>" string')
+      .transform((owner) => {
+        const [uid, gid] = owner.split(':').map(Number);
+        return { uid: uid ?? 0, gid: gid ?? 0 };
+      })
+      .optional(),
+    /** A PKCS#12 keystore of the same key and chain (Java), protected by the password in the file. */
+    pkcs12File: file().optional(),
+    pkcs12PasswordFile: file().optional(),
+    afterWrite: text().optional(),
   });
 }
-const duration = (minMs = 0) => ruled((value) => durationProblem(value, minMs), 'a duration such as "30s", "10m" or "1h30m"');
 
-/** SPIRE modes: see SpireUpstreamConfig. */
-export const SPIRE_MODES = ['downstream', 'server-signed'] as const;
-
-/** The SPIRE agent's default sync interval (spire pkg/agent/manager: defaultSyncInterval 5s). */
-export const DEFAULT_SPIRE_SYNC_INTERVAL = '5s';
-
-const SPIRE_REQUIRED = (what: string): string => `is required when upstream.type is "spire" (${what})`;
-
-function spireUpstreamSchema() {
+function attestorsSchema(file: FileField, env: Environment) {
   return mapping({
-    type: z.literal('spire'),
-    serverAddress: z.string({ error: required('a host:port string', SPIRE_REQUIRED('host:port of spire-server, e.g. 127.0.0.1:8081')) }).superRefine((value, ctx) => {
-      const problem = serverAddressProblem(value);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-    }),
-    bootstrapBundleFile: text(SPIRE_REQUIRED('the server\'s trust bundle: `spire-server bundle show > bundle.pem`')),
-    joinTokenFile: text().optional(),
-    mode: oneOf(SPIRE_MODES).default('downstream'),
-    syncInterval: duration(500).default(DEFAULT_SPIRE_SYNC_INTERVAL),
-    // Node attestation other than a join token (the DaemonSet case): k8s_psat.
-    nodeAttestor: mapping({
-      type: z.literal('k8s_psat', { error: (issue) => `${describeValue(issue.input)} is not a supported node attestor (k8s_psat; join tokens use joinTokenFile)` }),
-      cluster: text(),
-      tokenFile: text().default(DEFAULT_PSAT_TOKEN_FILE),
+    unix: mapping({
+      hashBinaries: flag().default(true),
+      maxHashBytes: bytes().default(256 * 1024 * 1024),
+    }).prefault({}),
+    k8s: z
+      .preprocess(
+        // Environment override: the DaemonSet passes the node name through the downward API
+        // (deploy/kubernetes/daemonset.yaml) when the file does not say it.
+        (k8s) => (isMapping(k8s) && k8s.nodeName === undefined && env.MESHID_NODE_NAME ? { ...k8s, nodeName: env.MESHID_NODE_NAME } : k8s),
+        mapping({
+          // https only: the service account token goes to the kubelet with every request.
+          kubeletUrl: ruled(kubeletUrlProblem).default('https://127.0.0.1:10250'),
+          tokenFile: file().default('/var/run/secrets/kubernetes.io/serviceaccount/token'),
+          caFile: file().optional(),
+          skipKubeletVerification: flag().default(false),
+          nodeName: text().optional(),
+        }),
+      )
+      .optional(),
+    docker: mapping({
+      socketPath: file().default('/var/run/docker.sock'),
+      envAllowlist: list(text()).default([]),
     }).optional(),
-  }).superRefine((value, ctx) => {
-    if (value.joinTokenFile !== undefined && value.nodeAttestor !== undefined) {
-      ctx.addIssue({ code: 'custom', message: 'set joinTokenFile or nodeAttestor, not both: they are two ways to attest the node', path: [] });
-    }
   });
 }
 
-/** host:port where host is a DNS name or an IP address (SPIRE servers are usually reached by name). */
-function serverAddressProblem(text: string): string | undefined {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text);
-  const port = Number(match?.[3]);
-  if (!match || port === 0 || port > 65535) return `"${text}" is not host:port (e.g. spire-server.spire:8081 or 127.0.0.1:8081)`;
-  return undefined;
+/** A positive whole number of bytes; every wrong value is named the same way. */
+function bytes() {
+  const wrong = (value: number): string => `must be a number of bytes, got ${describeValue(value)}`;
+  return wholeNumber(1, { notNumber: required('a number of bytes'), notWhole: wrong, belowMin: wrong });
 }
 
-const upstreamSchema = z.discriminatedUnion('type', [
-  mapping({ type: z.literal('self-signed') }),
-  mapping({ type: z.literal('disk'), certFile: diskFile, keyFile: diskFile, keyPassphraseFile: text().optional(), bundleFile: text().optional() }),
-  pkcs11UpstreamSchema(),
-  spireUpstreamSchema(),
-]);
+function kubeletUrlProblem(url: string): string | undefined {
+  if (/^http:\/\//i.test(url)) return `"${url}" is not https: the kubelet is sent the service account token, so only its TLS port is used (e.g. https://127.0.0.1:10250)`;
+  return /^https:\/\/[^/]+$/.test(url) ? undefined : `"${url}" is not an https://host:port URL`;
+}
 
-/** A positive whole number (a count or a cap). */
-const count = () => z.number({ error: required('a positive whole number') }).int({ error: 'must be a whole number' }).positive({ error: 'must be at least 1' });
-
-/** Fields cross-checks.ts re-validates on their own when the whole document is invalid. */
-export const fieldSchemas = {
-  trustDomain: ruled(validateTrustDomain),
-  socketPath: text().default(DEFAULTS.socketPath),
-  svidTtl: duration(MIN_SVID_TTL_MS).default(DEFAULTS.svidTtl),
-  caTtl: duration().default(DEFAULTS.caTtl),
-  entry: entrySchema,
-  fileTarget: fileTargetSchema,
-};
-
-export const configSchema = mapping({
-  trustDomain: fieldSchemas.trustDomain,
-  dataDir: text().default(DEFAULTS.dataDir),
-  socketPath: fieldSchemas.socketPath,
-  upstream: upstreamSchema.default({ type: 'self-signed' }),
-  svid: mapping({
-    ttl: fieldSchemas.svidTtl,
-    keyType: oneOf(KEY_TYPES).default(DEFAULTS.keyType),
-  }).default({ ttl: DEFAULTS.svidTtl, keyType: DEFAULTS.keyType }),
-  ca: mapping({ ttl: fieldSchemas.caTtl, rotationPropagationDelay: duration().default(DEFAULTS.rotationPropagationDelay) }).default({ ttl: DEFAULTS.caTtl, rotationPropagationDelay: DEFAULTS.rotationPropagationDelay }),
-  jwt: mapping({
-    ttl: duration(MIN_JWT_TTL_MS).default(DEFAULTS.jwtTtl),
-    algorithm: oneOf(JWT_ALGORITHMS).default(DEFAULTS.jwtAlgorithm),
-    keyTtl: duration(MIN_JWT_KEY_TTL_MS).default(DEFAULTS.jwtKeyTtl),
-  }).default({ ttl: DEFAULTS.jwtTtl, algorithm: DEFAULTS.jwtAlgorithm, keyTtl: DEFAULTS.jwtKeyTtl }),
-  entries: list(entrySchema).default([]),
-  entriesFile: text().optional(),
-  attestors: attestorsSchema.default({ unix: { hashBinaries: true, maxHashBytes: DEFAULTS.maxHashBytes } }),
-  files: list(fileTargetSchema).default([]),
-  connections: mapping({
-    maxPerUid: count().default(DEFAULTS.maxConnectionsPerUid),
-    maxTotal: count().default(DEFAULTS.maxConnections),
-    prefaceTimeout: duration().default(DEFAULTS.prefaceTimeout),
-    idleTimeout: duration().default(DEFAULTS.idleTimeout),
-  }).default({ maxPerUid: DEFAULTS.maxConnectionsPerUid, maxTotal: DEFAULTS.maxConnections, prefaceTimeout: DEFAULTS.prefaceTimeout, idleTimeout: DEFAULTS.idleTimeout }),
-  admin: mapping({
-    enabled: z.boolean({ error: required('true or false') }).default(true),
-    listen: ruled(listenAddressProblem).default(DEFAULTS.adminListen),
-    // issue 14: a non-loopback admin.listen must be confirmed (adminRemoteProblem).
-    allowRemote: z.boolean({ error: required('true or false') }).default(false),
-  })
-    .superRefine((admin, ctx) => {
-      const problem = admin.enabled ? adminRemoteProblem(admin.listen, admin.allowRemote) : undefined;
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, path: ['listen'] });
+/** The config file's shape, with defaults, paths resolved, durations still as written. */
+function documentSchema(file: FileField, env: Environment) {
+  return mapping({
+    trustDomain: ruled(validateTrustDomain),
+    dataDir: file().default('/var/lib/meshid'),
+    socketPath: file().default('/run/meshid/agent.sock'),
+    upstream: upstreamSchema(file).prefault({ type: 'self-signed' }),
+    svid: mapping({
+      ttl: duration(MIN_SVID_TTL_MS).default('1h'),
+      keyType: oneOf(KEY_TYPES).default('ec-p256'),
+    }).prefault({}),
+    ca: mapping({
+      ttl: duration().default('24h'),
+      /** How long a root rotation lets a new bundle reach Workload API clients and file readers. */
+      rotationPropagationDelay: duration().default('30s'),
+    }).prefault({}),
+    /** JWT-SVIDs: token lifetime, signing algorithm, and how long each signing key signs. */
+    jwt: mapping({
+      ttl: duration(MIN_JWT_TTL_MS).default('5m'),
+      algorithm: oneOf(JWT_ALGORITHMS).default('ES256'),
+      keyTtl: duration(MIN_JWT_KEY_TTL_MS).default('24h'),
+    }).prefault({}),
+    entries: list(entrySchema).default([]),
+    /** A YAML list of entries, watched; its entries apply after the inline ones. */
+    entriesFile: file().optional(),
+    attestors: attestorsSchema(file, env).prefault({}),
+    files: list(fileTargetSchema(file)).default([]),
+    /** Caps and timeouts for connections to the socket; far above real use (src/workload/connection-limits.ts). */
+    connections: mapping({
+      maxPerUid: count().default(1024),
+      maxTotal: count().default(16384),
+      prefaceTimeout: duration().default('10s'),
+      idleTimeout: duration().default('5m'),
+    }).prefault({}),
+    admin: mapping({
+      enabled: flag().default(true),
+      listen: ruled(listenAddressProblem).default(DEFAULT_ADMIN_LISTEN),
+      // issue 14: a non-loopback admin.listen must be confirmed (adminRemoteProblem).
+      allowRemote: flag().default(false),
     })
-    .default({ enabled: true, listen: DEFAULTS.adminListen, allowRemote: false }),
-  logLevel: oneOf(LOG_LEVELS).default(DEFAULTS.logLevel),
-});
+      .superRefine((admin, ctx) => {
+        const problem = admin.enabled ? adminRemoteProblem(admin.listen, admin.allowRemote) : undefined;
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, path: ['listen'] });
+      })
+      .prefault({}),
+    logLevel: oneOf(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+  });
+}
 
-/** An entries file is a YAML list of entries, validated like `entries`. */
-export const entriesFileSchema = list(entrySchema);
+type ConfigDocument = z.output<ReturnType<typeof documentSchema>>;
 
-export type RawConfig = z.infer<typeof configSchema>;
+/**
+ * The config schema for a file in `baseDir`: validates, applies defaults and environment
+ * overrides, checks the rules relating fields (even when other fields are wrong, so every
+ * problem is listed), and outputs the deep-frozen AgentConfig.
+ */
+export function agentConfigSchema({ baseDir, env = {} }: ConfigContext) {
+  return documentSchema(fileField(baseDir), env)
+    .superRefine((document, ctx) => agentConfigRules(new ParsedValues(document, ctx.issues), reportTo(ctx)), { when: () => true })
+    .transform(toAgentConfig);
+}
+
+/** Durations in milliseconds under `…Ms` keys, the admin address split; everything else as parsed. */
+function toAgentConfig(document: ConfigDocument) {
+  const { upstream, svid, ca, jwt, connections, admin } = document;
+  return deepFreeze({
+    ...document,
+    upstream: upstream.type === 'spire' ? spireUpstream(upstream) : upstream,
+    svid: { ttlMs: durationMs(svid.ttl), keyType: svid.keyType },
+    ca: { ttlMs: durationMs(ca.ttl), rotationPropagationDelayMs: durationMs(ca.rotationPropagationDelay) },
+    jwt: { ttlMs: durationMs(jwt.ttl), algorithm: jwt.algorithm, keyTtlMs: durationMs(jwt.keyTtl) },
+    connections: { maxPerUid: connections.maxPerUid, maxTotal: connections.maxTotal, prefaceTimeoutMs: durationMs(connections.prefaceTimeout), idleTimeoutMs: durationMs(connections.idleTimeout) },
+    admin: { enabled: admin.enabled, ...splitHostPort(admin.listen) },
+  });
+}
+
+function spireUpstream({ syncInterval, ...upstream }: Extract<ConfigDocument['upstream'], { type: 'spire' }>) {
+  return { ...upstream, syncIntervalMs: durationMs(syncInterval) };
+}
+
+/** "127.0.0.1:8088" / "[::1]:8088" (validated by the schema). */
+function splitHostPort(listen: string): { host: string; port: number } {
+  const colon = listen.lastIndexOf(':');
+  return { host: listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(listen.slice(colon + 1)) };
+}
+
+/** An entries file: a YAML list of entries, with the rules of `entries` (the trust domain is the running config's). */
+export function entriesFileSchema(trustDomain: string) {
+  return list(entrySchema)
+    .superRefine((entries, ctx) => entryListRules(new ParsedValues(entries, ctx.issues), [], trustDomain, reportTo(ctx)), { when: () => true })
+    .transform(deepFreeze);
+}
+
+type DeepReadonly<T> = T extends (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
+function deepFreeze<T>(value: T): DeepReadonly<T> {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value as DeepReadonly<T>;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -6,13 +6,11 @@ import type { AttestationSubject, WorkloadAttestor } from './workload-attestor';
 
 export interface DockerAttestorOptions {
   readonly procRoot: string;
-  /** The Docker Engine API socket; DEFAULT_DOCKER_SOCKET is the usual value. */
+  /** The Docker Engine API socket, usually /var/run/docker.sock. */
   readonly socketPath: string;
   /** Environment variables whose values become docker:env selectors; no others are exposed. */
   readonly envAllowlist?: readonly string[];
 }
-
-export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 
 const MAX_INSPECT_BYTES = 4 * 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 5_000;

@@ -9,7 +9,7 @@ import type { AttestationSubject, WorkloadAttestor } from './workload-attestor';
 
 export interface K8sAttestorOptions {
   readonly procRoot: string;
-  /** GET {kubeletUrl}/pods returns a v1 PodList; DEFAULT_KUBELET_URL is the usual value. */
+  /** GET {kubeletUrl}/pods returns a v1 PodList; the kubelet's authenticated port on the node itself (https://127.0.0.1:10250) is the usual value. */
   readonly kubeletUrl: string;
   /** Bearer token for the kubelet, re-read on every fetch (projected tokens rotate). */
   readonly tokenFile?: string;
@@ -25,8 +25,6 @@ export interface K8sAttestorOptions {
   readonly clock?: Clock;
 }
 
-/** The kubelet's authenticated port on the node itself. */
-export const DEFAULT_KUBELET_URL = 'https://127.0.0.1:10250';
 /** How old a cached pod list may be for a first look; a miss always looks at a newer one. */
 const POD_LIST_MAX_AGE_MS = 1_000;
 

@@ -16,8 +16,14 @@ export interface SidecarCommon {
   readonly socketPath: string;
   readonly apiType: SdsApiType;
   readonly validation: ValidationSecret;
-  /** The SPIFFE ID the peer must present (match_typed_subject_alt_names). */
-  readonly peerId: string;
+  /**
+   * The SPIFFE ID the peer must present (match_typed_subject_alt_names in the static
+   * default_validation_context). Omitted: the validation context is meshid's alone, with whatever
+   * matchers meshid sends (allowedPeers). Envoy merges the static and the dynamic context with
+   * protobuf MergeFrom, which appends repeated fields: matchers from both lists would each admit a
+   * peer, so a static matcher would widen what meshid allows, never narrow it.
+   */
+  readonly peerId?: string;
 }
 
 const SDS_CLUSTER = 'sds-grpc';
@@ -42,6 +48,12 @@ function sdsConfig(apiType: SdsApiType): object {
  * (CertificateValidationContext.match_typed_subject_alt_names; applies to the SPIFFE validator too).
  */
 function commonTlsContext(options: SidecarCommon): object {
+  if (options.peerId === undefined) {
+    return {
+      tls_certificate_sds_secret_configs: [{ name: 'default', sds_config: sdsConfig(options.apiType) }],
+      validation_context_sds_secret_config: { name: options.validation, sds_config: sdsConfig(options.apiType) },
+    };
+  }
   return {
     tls_certificate_sds_secret_configs: [{ name: 'default', sds_config: sdsConfig(options.apiType) }],
     combined_validation_context: {

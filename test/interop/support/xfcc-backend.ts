@@ -27,18 +27,19 @@ export class XfccBackend {
   readonly seen: SeenRequest[] = [];
   private readonly server: http.Server;
 
-  private constructor(expectedClientId: string) {
+  private constructor(expectedClientIds: readonly string[]) {
     this.server = http.createServer((request, response) => {
       const clientId = xfccUri(request.headers['x-forwarded-client-cert'] as string | undefined);
       this.seen.push({ path: request.url ?? '', clientId });
-      const ok = clientId === expectedClientId;
+      const ok = clientId !== undefined && expectedClientIds.includes(clientId);
       response.writeHead(ok ? 200 : 403, { 'content-type': 'text/plain' });
-      response.end(ok ? `hello ${clientId}` : `x-forwarded-client-cert names ${String(clientId)}, not ${expectedClientId}`);
+      response.end(ok ? `hello ${clientId}` : `x-forwarded-client-cert names ${String(clientId)}, not ${expectedClientIds.join(' or ')}`);
     });
   }
 
-  static async start(expectedClientId: string): Promise<XfccBackend> {
-    const backend = new XfccBackend(expectedClientId);
+  /** A backend answering 200 to any of `expectedClientIds`. */
+  static async start(...expectedClientIds: string[]): Promise<XfccBackend> {
+    const backend = new XfccBackend(expectedClientIds);
     await new Promise<void>((resolve) => backend.server.listen(0, '127.0.0.1', resolve));
     return backend;
   }

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { startAgent } from '../../../src/agent/agent';
 import { parseConfig } from '../../../src/agent/config/load';
 import type { Clock } from '../../../src/common/clock';
-import type { Harness } from '../../support/agent-harness';
+import { waitForAgent, type Harness } from '../../support/agent-harness';
 import { makeTempDir } from '../../support/temp-dir';
 
 export interface LoggedHarness extends Harness {
@@ -28,5 +28,6 @@ export async function startLoggedAgent(overrides: Record<string, unknown>, clock
     },
   });
   const agent = await startAgent(config, { logger: pino({ level: 'warn' }, sink), ...(clock ? { clock } : {}) });
+  waitForAgent(clock, agent);
   return { agent, dir, socketPath, logs };
 }

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import type { DiscoveryResponse, SdsClient } from '../../support/envoy-protos';
 import { StreamReader } from '../../support/workload-client';
@@ -101,7 +102,39 @@ export function deltaSecrets(response: DeltaResponse): Map<string, { version: st
   return decoded;
 }
 
-/** Lets any (wrongly) sent response arrive before asserting that none did. */
-export async function quietPeriod(): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 200));
+let markers = 0;
+
+/*
+ * Markers: how a test proves a stream sent nothing, without waiting. Requests on one stream are
+ * handled strictly in order (serve-stream.ts), and a response renders what was due when its
+ * render started (a one-slot mailbox: latest-value-pusher.ts). So a response wrongly due before
+ * the marker request is sent before the marker's answer, or shares one response with it; either
+ * way the next response is not the marker's answer alone. Work that timers start is over before
+ * a marker is sent because FakeClock.advance() awaits the agent's settled() (agent-harness.ts).
+ */
+
+/**
+ * Delta: subscribes to a name that does not exist, which is answered by removed_resources naming
+ * it alone, and ACKs that answer. The name stays subscribed and is never answered again (an
+ * absent name is told once), so later responses are as they would have been.
+ */
+export async function assertNothingSentDelta({ stream, reader }: OpenStream<DeltaResponse>, what: string): Promise<void> {
+  const marker = `meshid-test-marker-${++markers}`;
+  stream.write(deltaRequest({ subscribe: [marker] }));
+  const answer = await reader.next();
+  assert.deepEqual({ resources: answer.resources.map((resource) => resource.name), removed: answer.removed_resources }, { resources: [], removed: [marker] }, `${what}: the next response is the marker's answer alone`);
+  stream.write(deltaRequest({ nonce: answer.nonce }));
+}
+
+/**
+ * State of the world: ACKs `latest` (the latest response taken) while changing the subscribed
+ * names to `names`, which must differ from the names subscribed now; the answer is a response
+ * carrying exactly `names`, while a response wrongly due before it carries the old names.
+ * Returns the answer: later requests must carry its nonce (an older one is stale).
+ */
+export async function assertNothingSentSotw({ stream, reader }: OpenStream<DiscoveryResponse>, names: readonly string[], latest: DiscoveryResponse, what: string): Promise<DiscoveryResponse> {
+  stream.write({ type_url: SECRET_TYPE_URL, resource_names: names, version_info: latest.version_info, response_nonce: latest.nonce });
+  const answer = await reader.next();
+  assert.deepEqual(answer.resources.map((resource) => decodeOfficialSecret(resource).name), names, `${what}: the next response is the marker's answer`);
+  return answer;
 }
