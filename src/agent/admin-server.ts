@@ -1,5 +1,6 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
+import { isLoopbackHost } from '../common/loopback';
 import type { Logger } from 'pino';
 import type { RotationRequestResult } from '../rotation/root-rotation';
 import type { RotationStatus } from '../rotation/root-rotation-status';
@@ -13,6 +14,8 @@ export interface AdminServerOptions {
   readonly metrics: AgentMetrics;
   readonly store: SvidStore;
   readonly streams: StreamTracker;
+  /** undefined while the agent can accept connections, else why not (/live answers 503 with it). */
+  readonly notLiveReason?: () => string | undefined;
   /** undefined when ready, else why not (shown in /ready's body). */
   readonly notReadyReason: () => string | undefined;
   readonly logger: Logger;
@@ -22,7 +25,9 @@ export interface AdminServerOptions {
 
 /**
  * Plain HTTP for probes and Prometheus: /live, /ready, /metrics, /debug/svids. It never serves
- * key material, and listens on loopback unless the operator configures another address.
+ * key material, and listens on loopback unless the operator configures another address (which
+ * needs admin.allowRemote: true). Every endpoint checks the Host header (hostAllowed), so a web
+ * page whose DNS name is rebound to 127.0.0.1 cannot read IDs, serials or root fingerprints.
  */
 export class AdminServer {
   private constructor(
@@ -32,6 +37,11 @@ export class AdminServer {
 
   static async listen(options: AdminServerOptions): Promise<AdminServer> {
     const server = http.createServer((request, response) => {
+      if (!hostAllowed(request.headers.host, options.host)) {
+        response.writeHead(403, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        response.end(`${JSON.stringify({ error: 'Host header not accepted: use localhost, a loopback address or the admin.listen address (DNS rebinding protection)' })}\n`);
+        return;
+      }
       route(options, request, new URL(request.url ?? '/', 'http://admin').pathname).then(
         ({ status, type, body }) => {
           response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
@@ -81,8 +91,11 @@ async function route(options: AdminServerOptions, request: http.IncomingMessage,
   switch (pathname) {
     case '/ca/rotation':
       return options.rotation ? json(200, options.rotation.status()) : json(404, { error: 'root rotation is not available' });
-    case '/live':
-      return json(200, { status: 'live' });
+    case '/live': {
+      // Out of fds the agent serves nobody; failing /live lets a supervisor restart it.
+      const reason = options.notLiveReason?.();
+      return reason === undefined ? json(200, { status: 'live' }) : json(503, { status: 'not live', reason });
+    }
     case '/ready': {
       const reason = options.notReadyReason();
       return reason === undefined ? json(200, { status: 'ready' }) : json(503, { status: 'not ready', reason });
@@ -118,7 +131,7 @@ const STATUS_BY_REFUSAL = { 'in-progress': 409, unchanged: 409, invalid: 422 } a
  * which this server never grants).
  */
 async function rotate(rotation: NonNullable<AdminServerOptions['rotation']>, request: http.IncomingMessage): Promise<Reply> {
-  if (!isLoopback(request.socket.remoteAddress) || !isLoopbackHost(request.headers.host)) return json(403, { error: 'POST /ca/rotate is accepted only from loopback (run meshid ca rotate on the node)' });
+  if (!isLoopback(request.socket.remoteAddress) || !isLoopbackHost(hostName(request.headers.host) ?? '')) return json(403, { error: 'POST /ca/rotate is accepted only from loopback (run meshid ca rotate on the node)' });
   if (!/^application\/json\b/.test(request.headers['content-type'] ?? '')) return json(415, { error: 'send Content-Type: application/json' });
   request.resume(); // the body carries nothing
   const result = await rotation.request();
@@ -129,7 +142,26 @@ function isLoopback(address: string | undefined): boolean {
   return address !== undefined && (address === '::1' || /^(::ffff:)?127\./.test(address));
 }
 
-function isLoopbackHost(host: string | undefined): boolean {
-  const name = (host ?? '').replace(/:\d+$/, '');
-  return name === 'localhost' || name === '[::1]' || /^127(\.\d{1,3}){3}$/.test(name);
+/** The host part of a Host header (RFC 9110 §7.2: uri-host [":" port]); undefined when absent. */
+function hostName(header: string | undefined): string | undefined {
+  if (header === undefined || header === '') return undefined;
+  const bracketed = /^\[([^\]]+)\](?::\d*)?$/.exec(header);
+  if (bracketed) return bracketed[1];
+  return header.replace(/:\d*$/, '');
+}
+
+/**
+ * DNS rebinding defence (issue 14, finding 12): a browser sends the attacker's DNS name as Host
+ * even once that name resolves to 127.0.0.1. Accepted: localhost and loopback addresses, the
+ * configured listen host, and, when the server listens beyond loopback (admin.allowRemote), any
+ * IP address literal — probes and scrapers address a node by IP, and an IP literal cannot be
+ * rebound. A missing Host is refused (every HTTP/1.1 client and browser sends one).
+ */
+export function hostAllowed(header: string | undefined, listenHost: string): boolean {
+  const name = hostName(header);
+  if (name === undefined) return false;
+  if (isLoopbackHost(name)) return true;
+  const normalised = name.toLowerCase().replace(/\.$/, '');
+  if (normalised === listenHost.toLowerCase()) return true;
+  return !isLoopbackHost(listenHost) && isIP(normalised) !== 0;
 }

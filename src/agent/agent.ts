@@ -22,6 +22,7 @@ import { StaticEntrySource, type EntrySource } from '../entries/entries';
 import { MergedEntrySource } from '../entries/merged-entries';
 import { PeerRegistry } from '../attestation/peer-identity';
 import { RateLimitedLog } from '../common/rate-limited-log';
+import { isLoopbackHost } from '../common/loopback';
 import { SocketListener, type ConnectionPolicy } from '../serving/socket-listener';
 import { WatchedEntriesFile } from '../entries/watched-entries';
 import { workloadApiService } from '../workload-api/workload-api-service';
@@ -197,12 +198,17 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
         streams,
         logger,
         rotation: { status: () => rotation.status(), request: () => rotation.request('admin') },
+        notLiveReason: () => listener.acceptProblem(),
         notReadyReason: () => (stopping ? 'shutting down' : spire?.sync.deniedReason !== undefined ? `spire-server no longer accepts this agent (${spire.sync.deniedReason})` : clock.now() >= ca.authority.notAfterMs ? 'node CA expired and not yet renewed' : undefined),
       }).catch((error: unknown) => {
         throw new MeshidError('INVALID_CONFIG', `admin.listen ${config.admin.host}:${config.admin.port}: ${(error as Error).message}`);
       });
       const adminServer = admin;
       cleanups.push(() => adminServer.close());
+      // Only reachable with admin.allowRemote: true (the schema refuses it otherwise).
+      if (!isLoopbackHost(config.admin.host)) {
+        logger.warn({ admin: admin.address, exposes: ['/metrics', '/debug/svids', '/ca/rotation', '/live', '/ready'] }, 'admin.allowRemote: the admin HTTP server listens beyond loopback and exposes /metrics, /debug/svids (SPIFFE IDs, serials) and /ca/rotation (root fingerprints) to the network; POST /ca/rotate stays loopback-only');
+      }
     }
     logger.info({ socketPath: config.socketPath, trustDomain: config.trustDomain, upstream: upstream.name, admin: admin?.address }, 'meshid agent serving');
     fileTargets.resume(); // checked above, before serving; written (and afterWrite run) from here on, off the serving path
@@ -260,6 +266,7 @@ async function openEntries(config: AgentConfig, logger: Logger, metrics: AgentMe
       metrics.entriesFileValid.set(reload.result === 'applied' ? 1 : 0);
     },
   });
+  metrics.trackEntriesFile();
   metrics.entriesFileValid.set(1);
   await watched.start();
   return watched;

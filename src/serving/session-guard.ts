@@ -7,15 +7,22 @@ import type { ConnectionLimits } from './connection-limits';
 export type CloseReason = 'preface_timeout' | 'idle_timeout' | 'unresponsive' | 'session_error' | 'goaway';
 
 /**
- * How often a connection without streams is probed with a PING, and how long its ACK may take.
+ * How often a connection is probed with a PING, and how long its ACK may take.
  * Node's http2 (nghttp2 underneath) answers a connection error (DATA on stream 0, a bad SETTINGS
  * length, undecodable HPACK, an oversized frame) with GOAWAY and stops reading, but emits no
  * event and never closes the socket, although RFC 9113 §5.4.1 says "after sending the GOAWAY
  * frame for an error condition, the endpoint MUST close the TCP connection". Such a session can
  * only be recognised from outside: it never ACKs a PING, which a live peer MUST do
- * (RFC 9113 §6.7). Errors normally kill every stream, so probing streamless sessions suffices.
+ * (RFC 9113 §6.7).
+ *
+ * Sessions with open streams are probed too, less often: the fuzz harness (test/fuzz) found
+ * sessions where Node stopped reading the socket right after a request's HEADERS when the client
+ * had already gone (a race with the server's first write), so grpc-js waited forever for the
+ * request message, the stream stayed open, the peer's close was never read, and the socket and
+ * the connector's pidfd leaked. A live client ACKs the PING whatever its streams are doing.
  */
 export const PROBE_INTERVAL_MS = 2_000;
+export const STREAM_PROBE_INTERVAL_MS = 10_000;
 export const PROBE_TIMEOUT_MS = 5_000;
 
 /**
@@ -54,7 +61,7 @@ export function guardSession(
   };
   const sendProbe = (): void => {
     probe = undefined;
-    if (done || streams > 0) return;
+    if (done) return;
     deadline = clock.setTimer(PROBE_TIMEOUT_MS, () => close('unresponsive'));
     let sent: boolean;
     try {
@@ -70,12 +77,15 @@ export function guardSession(
     if (!sent) close('session_error');
   };
   const armProbe = (): void => {
-    if (done || streams > 0 || probe || deadline) return;
-    probe = clock.setTimer(PROBE_INTERVAL_MS, sendProbe);
+    if (done || probe || deadline) return;
+    probe = clock.setTimer(streams > 0 ? STREAM_PROBE_INTERVAL_MS : PROBE_INTERVAL_MS, sendProbe);
   };
   const becameStreamless = (): void => {
     if (goaway) return close('goaway');
     idle = clock.setTimer(limits.idleTimeoutMs, () => close('idle_timeout'));
+    // A probe armed at the streams' interval is brought forward to the streamless one.
+    probe?.cancel();
+    probe = undefined;
     armProbe();
   };
 
@@ -84,13 +94,12 @@ export function guardSession(
     preface?.cancel();
     preface = undefined;
     if (streams === 0) becameStreamless();
+    else armProbe();
   });
   session.on('stream', (stream: http2.ServerHttp2Stream) => {
     streams++;
     idle?.cancel();
-    probe?.cancel();
-    deadline?.cancel();
-    idle = probe = deadline = undefined;
+    idle = undefined;
     stream.once('close', () => {
       streams--;
       if (streams === 0 && !done) becameStreamless();

@@ -12,6 +12,7 @@ import { readPeerCredentials, type PeerCredentials } from '../attestation/peer-c
 import type { PeerIdentity, PeerRegistry } from '../attestation/peer-identity';
 import { ProcessHandle } from '../attestation/process-handle';
 import { guardSession, type CloseReason } from './session-guard';
+import { FdHeadroom, openFileLimit } from './fd-headroom';
 
 /**
  * What the listener hands each accepted connection to (grpc-js's connection injector); it returns
@@ -25,8 +26,10 @@ export interface ConnectionSink {
 export interface ConnectionPolicy {
   readonly clock: Clock;
   readonly limits: ConnectionLimits;
-  /** A connection refused at accept because a cap was reached. */
-  onRefused(refusal: Refusal, uid: number): void;
+  /** A connection refused at accept because a cap, or the fd headroom, was reached. */
+  onRefused(refusal: Refusal | 'fd_limit', uid: number): void;
+  /** The listener could not accept (EMFILE, ENFILE from the kernel), or accepts again (undefined). */
+  onAcceptHealth?(problem: string | undefined): void;
   /** A connection the agent closed (timeouts, a dead session). */
   onClosed(reason: CloseReason): void;
 }
@@ -42,6 +45,11 @@ export interface SocketListenerOptions {
 }
 
 const LISTEN_BACKLOG = 4096;
+/** Fds kept free beyond the connections' (fd-headroom.ts), and fds held open to give back on EMFILE. */
+export const FD_RESERVE = 32;
+export const FD_HELD = 8;
+/** How often, while starved, the listener checks whether fds are free again. */
+const STARVED_RECHECK_MS = 1_000;
 
 /**
  * The agent's unix socket. Every accepted connection is held paused until its peer credentials
@@ -52,10 +60,48 @@ export class SocketListener {
   private readonly server: net.Server;
   private readonly open = new Set<net.Socket>();
   private readonly counter: ConnectionCounter | undefined;
+  private readonly headroom: FdHeadroom | undefined;
+  /** Why the listener cannot accept now (for /live), undefined while it can. */
+  private starved: string | undefined;
+  private recheck: { cancel(): void } | undefined;
 
   private constructor(private readonly options: SocketListenerOptions) {
     this.counter = options.policy ? new ConnectionCounter(options.policy.limits) : undefined;
+    const limit = options.policy ? openFileLimit() : undefined;
+    this.headroom = limit !== undefined ? new FdHeadroom(limit, FD_RESERVE, FD_HELD) : undefined;
     this.server = net.createServer({ pauseOnConnect: true }, (socket) => void this.accept(socket));
+  }
+
+  /** undefined while the listener can accept; else why not (GET /live answers 503 with it). */
+  acceptProblem(): string | undefined {
+    return this.starved;
+  }
+
+  /**
+   * Out of fds (an accept error, or a connection refused for lack of headroom): give the held
+   * fds back so the admin server can still answer, and check every second until fds are free.
+   */
+  private starve(problem: string): void {
+    if (this.starved === undefined) {
+      this.options.logger.error({ problem, limit: this.headroom?.limit, open: this.counter?.open }, 'cannot accept connections: out of file descriptors; /live fails until fds are free');
+      this.options.policy?.onAcceptHealth?.(problem);
+    }
+    this.starved = problem;
+    this.headroom?.release();
+    this.armRecheck();
+  }
+
+  private armRecheck(): void {
+    const clock = this.options.policy?.clock;
+    if (!clock || this.recheck || this.closed) return;
+    this.recheck = clock.setTimer(STARVED_RECHECK_MS, () => {
+      this.recheck = undefined;
+      const free = FdHeadroom.canOpen() && (this.headroom?.admits(this.counter?.open ?? 0) ?? true) && (this.headroom?.acquire() ?? true);
+      if (!free) return this.armRecheck();
+      this.starved = undefined;
+      this.options.logger.warn({ open: this.counter?.open }, 'accepting connections again: file descriptors are free');
+      this.options.policy?.onAcceptHealth?.(undefined);
+    });
   }
 
   static async listen(options: SocketListenerOptions): Promise<SocketListener> {
@@ -73,6 +119,9 @@ export class SocketListener {
     });
     // Every local user may connect, as with SPIRE: access control is attestation, not file modes.
     await chmod(options.socketPath, 0o777);
+    // After listen, an 'error' is a failed accept (EMFILE/ENFILE once libuv's own reserve fd is
+    // spent); without a listener it would crash the agent.
+    listener.server.on('error', (error: NodeJS.ErrnoException) => listener.starve(`accept failed: ${error.code ?? error.message}`));
     return listener;
   }
 
@@ -87,6 +136,12 @@ export class SocketListener {
       return;
     }
     // Caps are checked before anything is allocated for the connection (pidfd, /proc reads).
+    if (this.headroom && !this.headroom.admits(this.counter?.open ?? 0)) {
+      policy?.onRefused('fd_limit', credentials.uid);
+      socket.destroy();
+      this.starve(`open file limit ${this.headroom.limit} nearly reached (${this.counter?.open ?? 0} connections, ${FD_RESERVE} fds kept free)`);
+      return;
+    }
     const refusal = this.counter?.admit(credentials.uid);
     if (refusal) {
       policy?.onRefused(refusal, credentials.uid);
@@ -128,6 +183,9 @@ export class SocketListener {
    */
   async stopAccepting(): Promise<void> {
     if (!this.closed) {
+      this.recheck?.cancel();
+      this.recheck = undefined;
+      this.headroom?.close();
       // net.Server's close callback fires only after every connection has ended.
       this.closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
       await unlink(this.options.socketPath).catch(() => undefined);

@@ -52,15 +52,22 @@ export class AgentMetrics {
       registers,
     });
     this.entriesReloads = new Counter({ name: 'meshid_entries_reloads_total', help: 'Entries file reloads by result (applied, invalid)', labelNames: ['result'], registers });
-    this.entriesFileValid = new Gauge({ name: 'meshid_entries_file_valid', help: '1 when the entries file last read was valid, 0 while the last good entries are kept', registers });
+    // Exported only once an entries file is configured (trackEntriesFile): without one there is
+    // nothing to be valid, and a 0 would fire every `meshid_entries_file_valid == 0` alert.
+    this.entriesFileValid = new Gauge({ name: 'meshid_entries_file_valid', help: '1 when the entries file last read was valid, 0 while the last good entries are kept; absent without an entries file', registers: [] });
     this.fileWrites = new Counter({ name: 'meshid_file_writes_total', help: 'Certificate file target writes by result', labelNames: ['result'], registers });
     this.rotationPhase = new Gauge({ name: 'meshid_ca_rotation_phase', help: 'Root rotation phase: 1 for the current one (idle, publishing: old+new roots propagating, switched: signing under the new root, old roots kept until their last leaf expires)', labelNames: ['phase'], registers });
     this.rootRotations = new Counter({ name: 'meshid_ca_root_rotations_total', help: 'Root rotations completed (old roots dropped from the bundles)', registers });
     this.spireSyncFailures = new Counter({ name: 'meshid_spire_sync_failures_total', help: 'Failed syncs with spire-server (entries and bundle); the last good state keeps being served', registers });
-    this.connectionsRefused = new Counter({ name: 'meshid_connections_refused_total', help: 'Connections closed at accept because a cap was reached (reason: uid_cap, total_cap)', labelNames: ['reason'], registers });
+    this.connectionsRefused = new Counter({ name: 'meshid_connections_refused_total', help: 'Connections closed at accept because a cap was reached (reason: uid_cap, total_cap, fd_limit)', labelNames: ['reason'], registers });
     this.connectionsClosed = new Counter({ name: 'meshid_connections_closed_total', help: 'Connections the agent closed itself (preface_timeout, idle_timeout, unresponsive, session_error, goaway)', labelNames: ['reason'], registers });
     this.setRotationPhase('idle');
     for (const api of ['workload_x509_svid', 'workload_x509_bundles', 'workload_jwt_bundles', 'sds_sotw', 'sds_delta'] as const) this.openStreams.set({ api }, 0);
+  }
+
+  /** Starts exporting meshid_entries_file_valid (an entries file is configured). */
+  trackEntriesFile(): void {
+    if (!this.registry.getSingleMetric('meshid_entries_file_valid')) this.registry.registerMetric(this.entriesFileValid);
   }
 
   setRotationPhase(current: RotationPhase): void {

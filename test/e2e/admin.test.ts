@@ -58,6 +58,8 @@ describe('admin HTTP: probes, Prometheus metrics, /debug/svids', () => {
     assert.ok(caExpiry > svidExpiry && rootExpiry > caExpiry, 'leaf < intermediate < root');
     assert.ok((metricValue(text, 'meshid_push_latency_seconds_count{api="workload_x509_svid"}') ?? 0) >= 1);
     assert.match(text, /^process_cpu_user_seconds_total /m, 'Node default metrics');
+    // No entries file is configured: the gauge is absent rather than a 0 that would fire alerts.
+    assert.doesNotMatch(text, /^meshid_entries_file_valid/m);
     assert.doesNotMatch(text, /PRIVATE KEY|BEGIN/);
   });
 

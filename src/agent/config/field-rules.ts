@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { isMeshidError } from '../../common/errors';
 import { SpiffeId } from '../../identity/spiffe-id';
 import { SpiffeIdTemplate } from '../../entries/spiffe-id-template';
+import { isLoopbackHost } from '../../common/loopback';
 
 /**
  * Single-field rules the schema applies. Each returns the reason a value is wrong, or undefined.
@@ -62,6 +63,17 @@ export function listenAddressProblem(text: string): string | undefined {
   const host = match[1] ?? match[2] ?? '';
   if (host !== 'localhost' && isIP(host) === 0) return `"${host}" in "${text}" is not an IP address or localhost`;
   return undefined;
+}
+
+/**
+ * issue 14: the admin server answers /metrics, /debug/svids and /ca/rotation (SPIFFE IDs, serials,
+ * root fingerprints) to whoever reaches it, so listening beyond loopback must be asked for.
+ */
+export function adminRemoteProblem(listen: string, allowRemote: boolean): string | undefined {
+  const host = /^(?:\[([^\]]+)\]|([^:]+)):\d+$/.exec(listen);
+  const name = host?.[1] ?? host?.[2];
+  if (name === undefined || allowRemote || isLoopbackHost(name)) return undefined;
+  return `"${listen}" is not a loopback address: it would expose /metrics, /debug/svids (SPIFFE IDs, serials) and /ca/rotation (root fingerprints) to the network; set admin.allowRemote: true to confirm (POST /ca/rotate stays loopback-only)`;
 }
 
 /** A workload's SPIFFE ID: valid (SPIFFE ID §2) and with a path; the bare trust domain ID names CAs. */

@@ -5,7 +5,7 @@ import { allowedPeerProblem } from '../../entries/allowed-peers';
 import { JWT_ALGORITHMS } from '../../jwt/jwt-algorithm';
 import { agentConfigRules, entryListRules, ParsedValues, reportTo } from './cross-field-rules';
 import { count, describeValue, duration, durationMs, fileField, flag, list, mapping, oneOf, required, ruled, text, wholeNumber, type FileField } from './field-schemas';
-import { dnsNameProblem, listenAddressProblem, selectorProblem, templateProblem, workloadSpiffeIdProblem } from './field-rules';
+import { adminRemoteProblem, dnsNameProblem, listenAddressProblem, selectorProblem, templateProblem, workloadSpiffeIdProblem } from './field-rules';
 import { upstreamSchema } from './upstream-schema';
 
 /**
@@ -151,7 +151,14 @@ function documentSchema(file: FileField, env: Environment) {
     admin: mapping({
       enabled: flag().default(true),
       listen: ruled(listenAddressProblem).default(DEFAULT_ADMIN_LISTEN),
-    }).prefault({}),
+      // issue 14: a non-loopback admin.listen must be confirmed (adminRemoteProblem).
+      allowRemote: flag().default(false),
+    })
+      .superRefine((admin, ctx) => {
+        const problem = admin.enabled ? adminRemoteProblem(admin.listen, admin.allowRemote) : undefined;
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, path: ['listen'] });
+      })
+      .prefault({}),
     logLevel: oneOf(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   });
 }
