@@ -1,6 +1,6 @@
 import type http2 from 'node:http2';
 import type net from 'node:net';
-import type { Clock, Timer } from '../common/clock';
+import { systemClock, type Clock, type Timer } from '../common/clock';
 import type { ConnectionLimits } from './connection-limits';
 
 /** Why the agent closed a connection itself (meshid_connections_closed_total{reason}). */
@@ -29,7 +29,8 @@ export const PROBE_TIMEOUT_MS = 5_000;
  * Closes an injected connection when its HTTP/2 session has ended or is useless: a session error
  * or close, a GOAWAY from the peer once its streams are done (RFC 9113 §6.8: it opens no new
  * ones), no connection preface in time (RFC 9113 §3.4: magic + SETTINGS), no stream for
- * `idleTimeoutMs`, or an unanswered PING. Every timer runs on the injected clock.
+ * `idleTimeoutMs`, or an unanswered PING. Every timer runs on the injected clock except the probes
+ * of sessions with open streams (see probeClock).
  */
 export function guardSession(
   socket: net.Socket,
@@ -59,10 +60,16 @@ export function guardSession(
     if (!session.destroyed) session.destroy();
     socket.destroy();
   };
-  const sendProbe = (): void => {
+  /**
+   * Probes of a session with open streams run in real time, not on the injected clock: they only
+   * catch a socket Node stopped reading, and an ACK that crosses a real socket must not be
+   * outrun by a test that advances a fake clock by an hour while streams are open.
+   */
+  const probeClock = (): Clock => (streams > 0 ? systemClock : clock);
+  const sendProbe = (timing: Clock): void => {
     probe = undefined;
     if (done) return;
-    deadline = clock.setTimer(PROBE_TIMEOUT_MS, () => close('unresponsive'));
+    deadline = timing.setTimer(PROBE_TIMEOUT_MS, () => close('unresponsive'));
     let sent: boolean;
     try {
       sent = session.ping((error) => {
@@ -78,7 +85,8 @@ export function guardSession(
   };
   const armProbe = (): void => {
     if (done || probe || deadline) return;
-    probe = clock.setTimer(streams > 0 ? STREAM_PROBE_INTERVAL_MS : PROBE_INTERVAL_MS, sendProbe);
+    const timing = probeClock();
+    probe = timing.setTimer(streams > 0 ? STREAM_PROBE_INTERVAL_MS : PROBE_INTERVAL_MS, () => sendProbe(timing));
   };
   const becameStreamless = (): void => {
     if (goaway) return close('goaway');
@@ -100,6 +108,13 @@ export function guardSession(
     streams++;
     idle?.cancel();
     idle = undefined;
+    if (streams === 1) {
+      // The streamless probe ran on the injected clock; from now on the probe runs in real time.
+      probe?.cancel();
+      deadline?.cancel();
+      probe = deadline = undefined;
+      armProbe();
+    }
     stream.once('close', () => {
       streams--;
       if (streams === 0 && !done) becameStreamless();

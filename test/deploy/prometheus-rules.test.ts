@@ -115,6 +115,7 @@ describe('deploy/grafana/meshid-dashboard.json', () => {
 describe('the metrics the rules and the dashboard read', () => {
   test('are all exported by the agent', async () => {
     const metrics = new AgentMetrics();
+    metrics.trackEntriesFile(); // exported only where an entries file is configured, as the rules assume
     const root = await generateRoot('example.org', new Date());
     const now = Date.now();
     metrics.observe(
@@ -135,6 +136,7 @@ describe('the metrics the rules and the dashboard read', () => {
 
   test('the rotation-overdue gauges mark a third of the lifetime left, counted from issuance', async () => {
     const metrics = new AgentMetrics();
+    metrics.trackEntriesFile(); // exported only where an entries file is configured, as the rules assume
     const root = await generateRoot('example.org', new Date());
     const issued = 1_700_000_000_000;
     const svid = (name: string, ttlMs: number): { spiffeId: string; serialHex: string; notBeforeMs: number; notAfterMs: number; rotateAtMs: number } => ({
