@@ -17,6 +17,15 @@ export type Pkcs11KeyType = 'ec' | 'rsa';
 export const pkcs11Failure = (reason: string, cause?: unknown): MeshidError =>
   new MeshidError('UPSTREAM', `upstream(pkcs11): ${reason}`, cause === undefined ? undefined : { cause });
 
+/**
+ * How many Pkcs11Keys of this process hold each module (by path) initialized. C_Initialize and
+ * C_Finalize are process-wide, and C_Finalize ends every session of the module: during a root
+ * rotation the successor's key opens while the old one is still open (and finds the module
+ * already initialized), so the old key's close must not finalize under it. The last key to let
+ * go finalizes.
+ */
+const initializationHolders = new Map<string, number>();
+
 /** RSA-8192 signatures are 1024 bytes; ECDSA (P-521) at most 132. */
 const SIGNATURE_BUFFER_BYTES = 1024;
 
@@ -41,8 +50,11 @@ interface Session {
  */
 export class Pkcs11Key {
   private readonly module = new pkcs11.PKCS11();
-  /** False when something else in this process had already initialized the module: not ours to finalize. */
-  private ownsInitialization = true;
+  /**
+   * Whether this key counts in initializationHolders: it initialized the module, or joined a
+   * sibling key that did. False when something else in this process had initialized it: not ours to finalize.
+   */
+  private holdsInitialization = false;
   private session: Session | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -117,7 +129,8 @@ export class Pkcs11Key {
   }
 
   private reconnect(): Session {
-    if (this.ownsInitialization) {
+    // The device was lost: start afresh, which also ends a sibling key's sessions (it reconnects on its next sign).
+    if (this.holdsInitialization) {
       try {
         this.module.C_Finalize();
       } catch {
@@ -131,10 +144,11 @@ export class Pkcs11Key {
     const { module: path } = this.location;
     try {
       this.module.C_Initialize();
-      this.ownsInitialization = true;
+      this.holdInitialization();
     } catch (error) {
       if (returnValue(error) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') throw pkcs11Failure(`module ${path} failed to initialize (${returnValue(error)})`, error);
-      this.ownsInitialization = false;
+      // Initialized by another key of this process (a root rotation's old and new upstream): shared.
+      if (initializationHolders.has(path)) this.holdInitialization();
     }
     const slot = this.findSlot();
     let handle: pkcs11.Handle;
@@ -237,12 +251,28 @@ export class Pkcs11Key {
     }
   }
 
+  private holdInitialization(): void {
+    if (this.holdsInitialization) return;
+    this.holdsInitialization = true;
+    initializationHolders.set(this.location.module, (initializationHolders.get(this.location.module) ?? 0) + 1);
+  }
+
+  /** True when this key was the last holder: the module is to be finalized. */
+  private letGoOfInitialization(): boolean {
+    if (!this.holdsInitialization) return false;
+    this.holdsInitialization = false;
+    const left = (initializationHolders.get(this.location.module) ?? 1) - 1;
+    if (left > 0) initializationHolders.set(this.location.module, left);
+    else initializationHolders.delete(this.location.module);
+    return left === 0;
+  }
+
   /** Closing the last session logs out (PKCS#11 §5.6); finalizing releases the module's state. */
   private release(): void {
     if (this.session) this.closeSession(this.session.handle);
     this.session = undefined;
     try {
-      if (this.ownsInitialization) this.module.C_Finalize();
+      if (this.letGoOfInitialization()) this.module.C_Finalize();
     } catch {
       // Not initialized (the load or C_Initialize failed), or already finalized.
     }
