@@ -24,6 +24,8 @@ import { PeerRegistry } from '../attestation/peer-identity';
 import { RateLimitedLog } from '../common/rate-limited-log';
 import { isLoopbackHost } from '../common/loopback';
 import { SocketListener, type ConnectionPolicy } from '../serving/socket-listener';
+import { CallerBudget, type CallerLimits } from '../serving/caller-budget';
+import { REQUEST_LIMITS } from '../serving/request-limits';
 import { WatchedEntriesFile } from '../entries/watched-entries';
 import { workloadApiService } from '../workload-api/workload-api-service';
 import { WorkloadResolver } from '../attestation/workload-resolver';
@@ -43,6 +45,8 @@ export interface AgentDependencies {
   readonly random?: () => number;
   /** How long stop() lets in-flight calls finish before cutting connections. */
   readonly shutdownGraceMs?: number;
+  /** Per-caller SDS caps; tests lower them to reach them with a few streams (default: REQUEST_LIMITS). */
+  readonly callerLimits?: Partial<CallerLimits>;
 }
 
 export interface RunningAgent {
@@ -168,13 +172,17 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies = 
       // A caller that is no longer its connection's connector: {attestor="connector", result=<why>}.
       onConnectorRefused: (refusal) => metrics.attestations.inc({ attestor: 'connector', result: refusal }),
     });
+    const refusals = new RateLimitedLog(logger, clock);
+    const callerLimits: CallerLimits = { maxStreamsPerUid: REQUEST_LIMITS.maxStreamsPerUid, maxSubscriptionsPerUid: REQUEST_LIMITS.maxSubscriptionsPerUid, ...deps.callerLimits };
+    const budget = new CallerBudget(callerLimits, (refusal, uid) => {
+      refusals.warn(`${refusal}:${uid}`, { uid, reason: refusal, ...callerLimits }, 'refused SDS stream or subscription: per-caller cap reached (RESOURCE_EXHAUSTED)');
+    });
     const { server, injector } = createGrpcServer({
       workloadApi: workloadApiService({ resolver, store, jwt, logger, observer: streams }),
-      sds: sdsService({ resolver, store, trustDomain: config.trustDomain, logger, observer: streams, acks }),
+      sds: sdsService({ resolver, store, trustDomain: config.trustDomain, logger, observer: streams, acks, budget }),
     });
     cleanups.push(() => server.forceShutdown());
 
-    const refusals = new RateLimitedLog(logger, clock);
     const policy: ConnectionPolicy = {
       clock,
       limits: config.connections,

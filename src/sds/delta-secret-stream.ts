@@ -4,7 +4,7 @@ import type { SecretStreamContext } from './secret-stream-context';
 import { isMeshidError } from '../common/errors';
 import type { RegistrationEntry } from '../entries/entries';
 import { partlyRestricted } from '../entries/allowed-peers';
-import { checkDeltaSubscriptions } from '../serving/request-limits';
+import { checkDeltaSubscriptions, deltaSubscribedAfter } from '../serving/request-limits';
 import { SECRET_TYPE_URL, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse } from './messages';
 import { contentVersion, highestBundleVersion, renderSecret, type RenderedSecret } from './render-secrets';
 import { quoteName, resolveSecretName, warnIfPeersIgnored, warnIfRestrictionVoid, WILDCARD, type SecretSource } from './secret-names';
@@ -86,6 +86,11 @@ export class DeltaSecretStream {
   handle(request: DeltaDiscoveryRequest): void {
     requireSecretTypeUrl(request.type_url);
     checkDeltaSubscriptions(request.resource_names_subscribe, request.resource_names_unsubscribe, this.subscribed);
+    // The caller's total over all its streams, checked before anything is applied; O(request).
+    const lease = this.context.lease;
+    if (lease && (request.resource_names_subscribe.length > 0 || request.resource_names_unsubscribe.length > 0)) {
+      lease.resize(deltaSubscribedAfter(request.resource_names_subscribe, request.resource_names_unsubscribe, this.subscribed));
+    }
     const first = !this.firstSeen;
     this.firstSeen = true;
     if (first) {
@@ -96,6 +101,7 @@ export class DeltaSecretStream {
 
     const unsubscribed = this.unsubscribe(request.resource_names_unsubscribe);
     const subscribed = this.subscribe(request.resource_names_subscribe, first ? request.initial_resource_versions : {});
+    lease?.resize(this.subscribed.size); // exact (the wildcard is no name); never more than reserved
     // Legacy wildcard: a first request naming nothing (it selects no secret, see WILDCARD).
     if (first && request.resource_names_subscribe.length === 0 && request.resource_names_unsubscribe.length === 0) this.wildcard = true;
     if (subscribed || unsubscribed) this.pusher.notify();

@@ -5,6 +5,7 @@ import type { CallerResolver } from '../serving/caller-resolver';
 import type { StreamApi, StreamObserver } from '../serving/stream-observer';
 import type { SvidSource } from '../serving/svid-source';
 import type { BundleAckRegistry } from './bundle-acks';
+import type { CallerBudget } from '../serving/caller-budget';
 import { DeltaSecretStream } from './delta-secret-stream';
 import { SECRET_TYPE_URL, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse, type DiscoveryRequest, type DiscoveryResponse } from './messages';
 import { renderSecrets } from './render-secrets';
@@ -23,6 +24,8 @@ export interface SdsDependencies {
   readonly observer?: StreamObserver;
   /** Where streams report the bundle versions their clients ACKed (root rotation waits on it). */
   readonly acks?: BundleAckRegistry;
+  /** Streams and subscriptions per caller (uid) across all its SDS streams (serving/caller-budget.ts). */
+  readonly budget?: CallerBudget;
 }
 
 /**
@@ -34,11 +37,11 @@ export function sdsService(deps: SdsDependencies): UntypedServiceImplementation 
   const pushObserver = (api: StreamApi) => (seconds: number) => deps.observer?.pushed(api, seconds);
 
   const StreamSecrets = (call: ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>): void => {
-    serveDiscoveryStream(call, deps, 'sds_sotw', (workload, fail, sink) => new SecretStream({ sink, store, trustDomain, logger, onError: fail, onSent: pushObserver('sds_sotw') }, workload.entries));
+    serveDiscoveryStream(call, deps, 'sds_sotw', (workload, fail, sink, lease) => new SecretStream({ sink, store, trustDomain, logger, onError: fail, onSent: pushObserver('sds_sotw'), lease }, workload.entries));
   };
 
   const DeltaSecrets = (call: ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>): void => {
-    serveDiscoveryStream(call, deps, 'sds_delta', (workload, fail, sink) => new DeltaSecretStream({ sink, store, trustDomain, logger, onError: fail, onSent: pushObserver('sds_delta') }, workload.entries));
+    serveDiscoveryStream(call, deps, 'sds_delta', (workload, fail, sink, lease) => new DeltaSecretStream({ sink, store, trustDomain, logger, onError: fail, onSent: pushObserver('sds_delta'), lease }, workload.entries));
   };
 
   const FetchSecrets = (call: ServerUnaryCall<DiscoveryRequest, DiscoveryResponse>, callback: sendUnaryData<DiscoveryResponse>): void => {

@@ -114,7 +114,10 @@ export class SecretStream {
   private subscribe(names: readonly string[]): boolean {
     const key = names.join('\n');
     if (key === this.namesKey) return false;
+    // The caller's total over all its streams, before anything is resolved; O(request).
+    this.context.lease?.resize(new Set(names).size);
     this.sources = resolveSecretNames(names, this.entries, this.context.trustDomain);
+    this.context.lease?.resize(this.sources.size); // exact (the wildcard is no name)
     this.names = [...names];
     this.namesKey = key;
     return true;

@@ -10,6 +10,7 @@ import type { BundleAckRegistry } from './bundle-acks';
 import { toServiceError } from '../serving/grpc-status';
 import type { RegistrationEntry } from '../entries/entries';
 import type { ResolvedWorkload } from '../attestation/workload-resolver';
+import { UNLIMITED_LEASE, type CallerBudget, type StreamLease } from '../serving/caller-budget';
 
 /** What serveDiscoveryStream needs from one protocol variant (SotW or Delta). */
 export interface DiscoveryStreamHandler<Request> {
@@ -34,6 +35,8 @@ export interface StreamDependencies {
   readonly observer?: StreamObserver;
   /** Root rotation waits on the bundle versions these streams' clients have ACKed. */
   readonly acks?: BundleAckRegistry;
+  /** Streams and subscriptions per caller (uid) across all its streams; without it, unbounded. */
+  readonly budget?: CallerBudget;
 }
 
 /**
@@ -41,12 +44,14 @@ export interface StreamDependencies {
  * it is still the process that connected, handle requests strictly in order
  * (the first waits for attestation), forward store changes, and end the stream on the first
  * error with the status mapped in one place. The stream's failure never touches other streams.
+ * Each stream takes a slot of its caller's budget once attested (refused with RESOURCE_EXHAUSTED
+ * when the uid holds the maximum) and gives it back, with its subscriptions, when it ends.
  */
 export function serveDiscoveryStream<Request, Response>(
   call: ServerDuplexStream<Request, Response>,
   deps: StreamDependencies,
   api: StreamApi,
-  create: (workload: ResolvedWorkload, fail: (error: unknown) => void, sink: MessageSink) => DiscoveryStreamHandler<Request>,
+  create: (workload: ResolvedWorkload, fail: (error: unknown) => void, sink: MessageSink, lease: StreamLease) => DiscoveryStreamHandler<Request>,
 ): void {
   let failed = false;
   const fail = (error: unknown): void => {
@@ -59,12 +64,18 @@ export function serveDiscoveryStream<Request, Response>(
   let handler: DiscoveryStreamHandler<Request> | undefined;
   let connectorStillBound = (): void => undefined;
   let unsubscribe = (): void => undefined;
+  let releaseLease = (): void => undefined;
+  let ended = false;
   let queue: Promise<void> = deps.resolver.resolve(call.getPeer()).then((workload) => {
-    if (failed || call.cancelled) return;
+    // Ended while attesting: nothing is taken, since cleanup has already run.
+    if (failed || ended || call.cancelled) return;
+    // Over the caller's stream cap this throws: the stream ends RESOURCE_EXHAUSTED, at O(1).
+    const lease = deps.budget?.openStream(workload.peer.uid) ?? UNLIMITED_LEASE;
+    releaseLease = () => lease.release();
     // Nothing is answered or pushed once the caller is no longer the process that connected (an
     // exec or setuid after the stream opened): the stream ends UNAUTHENTICATED.
     connectorStillBound = () => deps.resolver.verifyConnector(workload.peer);
-    const created = create(workload, fail, connectorBoundSink(call, connectorStillBound));
+    const created = create(workload, fail, connectorBoundSink(call, connectorStillBound), lease);
     handler = created;
     let entries = workload.entries;
     const unsubscribeStore = deps.store.subscribe((change) => created.onStoreChange(change));
@@ -101,8 +112,10 @@ export function serveDiscoveryStream<Request, Response>(
   });
   call.on('end', () => call.end());
   const cleanup = (): void => {
+    ended = true;
     handler?.close();
     unsubscribe();
+    releaseLease();
   };
   call.once('cancelled', cleanup);
   call.once('close', cleanup);

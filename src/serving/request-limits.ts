@@ -6,6 +6,8 @@ import { MeshidError } from '../common/errors';
  * subscriptions (1.77 GB RSS, or a heap OOM under the shipped 192 MB limit) and sign 6.9 MB
  * JWTs. The caps sit far above real use: Envoy opens one SDS stream per secret name and
  * subscribes to one or two names on it; SPIFFE clients ask for a JWT with one audience or a few.
+ * What one caller holds across all its streams is capped per uid (caller-budget.ts, with the
+ * maxStreamsPerUid and maxSubscriptionsPerUid below).
  *
  * Each check costs O(size of the request), never O(what the stream already holds), so a refused
  * request is cheap however much was subscribed before. A refusal ends only that call or stream:
@@ -25,6 +27,20 @@ export const REQUEST_LIMITS = {
   maxAudiences: 64,
   /** Bytes of one audience (JWT `aud` value; a URI in practice, so the same bound as names). */
   maxAudienceLength: 2048,
+  /**
+   * SDS streams one uid holds open, over all its connections (caller-budget.ts). An Envoy opens
+   * one SDS stream per distinct secret config (a handful; hundreds with many clusters and
+   * listeners), and every Envoy of a node may run under one uid (Kubernetes pods often share
+   * one), so this leaves room for hundreds of Envoys of one uid on a node.
+   */
+  maxStreamsPerUid: 4096,
+  /**
+   * Names subscribed across all SDS streams of one uid: 16 streams filled to maxNamesPerStream,
+   * or 16 names on every stream at maxStreamsPerUid (real streams hold one or two). At about
+   * 850 bytes per subscribed name (issue 14's Delta flood: 1.7 GB for 2 million) that is about
+   * 56 MB at most per uid, under the 192 MB heap the shipped manifest sets.
+   */
+  maxSubscriptionsPerUid: 65_536,
 } as const;
 
 function checkCount(count: number, cap: number, what: string): void {
@@ -54,10 +70,18 @@ export function checkDeltaSubscriptions(subscribe: readonly string[], unsubscrib
   checkLengths(subscribe, REQUEST_LIMITS.maxNameLength, 'a resource name');
   const cap = REQUEST_LIMITS.maxNamesPerStream;
   if (subscribed.size + subscribe.length <= cap) return; // the common case, O(1)
-  // Exact count: unsubscriptions apply first, names subscribed again add nothing.
+  checkCount(deltaSubscribedAfter(subscribe, unsubscribe, subscribed), cap, 'subscribed names on this stream');
+}
+
+/**
+ * How many names a Delta stream holds subscribed once the request is applied, in O(size of the
+ * request): unsubscriptions apply first, names subscribed again add nothing. The wildcard counts
+ * as a name here (an overcount by one, corrected once the request is applied).
+ */
+export function deltaSubscribedAfter(subscribe: readonly string[], unsubscribe: readonly string[], subscribed: ReadonlyMap<string, unknown>): number {
   const leaving = new Set(unsubscribe.filter((name) => subscribed.has(name)));
   const joining = new Set(subscribe.filter((name) => !subscribed.has(name) || leaving.has(name)));
-  checkCount(subscribed.size - leaving.size + joining.size, cap, 'subscribed names on this stream');
+  return subscribed.size - leaving.size + joining.size;
 }
 
 /** FetchJWTSVID audiences (ValidateJWTSVID's single audience goes through the length check). */

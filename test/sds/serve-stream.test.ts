@@ -11,6 +11,7 @@ import { serveDiscoveryStream, type DiscoveryStreamHandler } from '../../src/sds
 import { StreamTracker } from '../../src/telemetry/stream-tracker';
 import type { RegistrationEntry } from '../../src/entries/entries';
 import type { ResolvedWorkload, WorkloadResolver } from '../../src/attestation/workload-resolver';
+import { CallerBudget, type StreamLease } from '../../src/serving/caller-budget';
 
 // serveDiscoveryStream against fakes that do no I/O: a fake call, resolver, store and handler
 // that log what happens to them, in order.
@@ -53,7 +54,7 @@ class FakeResolver {
   rematchFails = false;
   private readonly entryListeners = new Set<() => void>();
   private settle: { resolve: (workload: ResolvedWorkload) => void; reject: (error: unknown) => void } | undefined;
-  readonly workload: ResolvedWorkload = { peer: { pid: 4242 } as ResolvedWorkload['peer'], selectors: ['unix:uid:1000'], entries: [WEB] };
+  readonly workload: ResolvedWorkload = { peer: { pid: 4242, uid: 1000 } as ResolvedWorkload['peer'], selectors: ['unix:uid:1000'], entries: [WEB] };
 
   constructor(log: string[]) {
     this.log = log;
@@ -134,8 +135,9 @@ class LoggingHandler implements DiscoveryStreamHandler<string> {
   }
 }
 
-function serve() {
+function serve(budget?: CallerBudget) {
   const log: string[] = [];
+  const leases: StreamLease[] = [];
   const call = new FakeCall();
   const resolver = new FakeResolver(log);
   const store = new FakeStore();
@@ -145,16 +147,17 @@ function serve() {
   const handlers: LoggingHandler[] = [];
   serveDiscoveryStream(
     call as unknown as ServerDuplexStream<string, unknown>,
-    { resolver: resolver as unknown as WorkloadResolver, store: store as unknown as SvidStore, logger, observer: streams, acks },
+    { resolver: resolver as unknown as WorkloadResolver, store: store as unknown as SvidStore, logger, observer: streams, acks, ...(budget ? { budget } : {}) },
     'sds_delta',
-    (workload, _fail, sink) => {
+    (workload, _fail, sink, lease) => {
       log.push('create');
+      leases.push(lease);
       const handler = new LoggingHandler(log, workload, sink);
       handlers.push(handler);
       return handler;
     },
   );
-  return { log, call, resolver, store, acks, streams, handlers };
+  return { log, call, resolver, store, acks, streams, handlers, leases };
 }
 
 test('requests wait for attestation, then are handled strictly in order, each after the connector check; the ACK tracker hears of each', async () => {
@@ -295,4 +298,50 @@ test('a stream cancelled while its caller is attested gets no handler; a client 
   const halfClosed = serve();
   halfClosed.call.emit('end');
   assert.equal(halfClosed.call.ended, true);
+});
+
+test('a stream takes a slot of its caller\'s budget once attested, and gives it back with its subscriptions when it ends', async () => {
+  const budget = new CallerBudget({ maxStreamsPerUid: 2, maxSubscriptionsPerUid: 10 });
+  const { call, resolver, leases } = serve(budget);
+  assert.deepEqual(budget.usage(1000), { streams: 0, subscriptions: 0 }, 'nothing is taken before attestation');
+  resolver.attested();
+  await chainsRun();
+  leases[0]?.resize(7);
+  assert.deepEqual(budget.usage(1000), { streams: 1, subscriptions: 7 });
+  call.emit('cancelled');
+  assert.deepEqual(budget.usage(1000), { streams: 0, subscriptions: 0 });
+
+  const failing = serve(budget);
+  failing.resolver.attested();
+  await chainsRun();
+  failing.leases[0]?.resize(3);
+  const failure = failing.call.failure();
+  failing.call.emit('data', 'bad'); // a handler error ends the stream: its share is given back too
+  await failure;
+  assert.deepEqual(budget.usage(1000), { streams: 0, subscriptions: 0 });
+});
+
+test('a stream that ends while its caller is attested takes nothing from the budget', async () => {
+  const budget = new CallerBudget({ maxStreamsPerUid: 2, maxSubscriptionsPerUid: 10 });
+  const { call, resolver, log } = serve(budget);
+  call.emit('close');
+  resolver.attested();
+  await chainsRun();
+  assert.deepEqual(budget.usage(1000), { streams: 0, subscriptions: 0 });
+  assert.ok(!log.includes('create'), log.join(' | '));
+});
+
+test('a stream past its caller\'s stream cap ends RESOURCE_EXHAUSTED and creates no handler', async () => {
+  const budget = new CallerBudget({ maxStreamsPerUid: 1, maxSubscriptionsPerUid: 10 });
+  const held = serve(budget);
+  held.resolver.attested();
+  await chainsRun();
+  const { call, resolver, log } = serve(budget);
+  const failure = call.failure();
+  resolver.attested();
+  const error = await failure;
+  assert.equal(error.code, status.RESOURCE_EXHAUSTED, error.details);
+  assert.match(error.details ?? '', /open SDS streams of this caller \(uid 1000\): 2 exceeds the limit of 1/);
+  assert.ok(!log.includes('create'), log.join(' | '));
+  assert.deepEqual(budget.usage(1000), { streams: 1, subscriptions: 0 }, 'the refused stream took nothing');
 });
