@@ -62,7 +62,7 @@ export class JwtKeyFile implements JwtKeyStore {
     }
     let parsed: FileFormat;
     try {
-      parsed = JSON.parse(text) as FileFormat;
+      parsed = parseKeyFile(text);
       if (parsed.version !== 1 || !Array.isArray(parsed.keys)) throw new Error('unknown format');
       return parsed.keys.map((key) => {
         if (!JWT_ALGORITHMS.includes(key.algorithm)) throw new Error(`unknown algorithm ${String(key.algorithm)}`);
@@ -97,5 +97,17 @@ export class JwtKeyFile implements JwtKeyStore {
       throw fail(`cannot save the signing keys to ${this.file}: ${(error as Error).message}`);
     }
     faultPoint('jwt-keys:written');
+  }
+}
+
+/**
+ * V8's JSON.parse messages quote the text around the fault ("{"d":SECRETKEYM"... is not valid
+ * JSON"), and this file holds private keys: the message is replaced, never passed on.
+ */
+function parseKeyFile(text: string): FileFormat {
+  try {
+    return JSON.parse(text) as FileFormat;
+  } catch {
+    throw new Error('not valid JSON');
   }
 }

@@ -120,4 +120,11 @@ describe('JWT signing keys kept in dataDir across restarts', () => {
     await assert.rejects(started(new FakeClock(), dataDir), (error: unknown) => isMeshidError(error, 'INVALID_CONFIG') && /jwt-keys\.json is not a key file meshid wrote/.test(error.message));
     assert.equal(await readFile(path.join(dataDir, JWT_KEYS_FILE), 'utf8'), '{"keys": "not mine"}');
   });
+
+  test('a key file that is not JSON is refused without quoting its content (it holds private keys)', async () => {
+    const dataDir = await makeTempDir('meshid-jwt-store-');
+    const torn = '{"version":1,"keys":[{"privateKeyPem":-----BEGIN PRIVATE KEY-----MIGHAgEAMBMG';
+    await writeFile(path.join(dataDir, JWT_KEYS_FILE), torn, { mode: 0o600 });
+    await assert.rejects(started(new FakeClock(), dataDir), (error: unknown) => isMeshidError(error, 'INVALID_CONFIG') && /is not a key file meshid wrote \(not valid JSON\)/.test(error.message) && !/PRIVATE|MIGH|privateKeyPem/.test(error.message));
+  });
 });
