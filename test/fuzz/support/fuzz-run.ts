@@ -72,13 +72,20 @@ async function waitFor(condition: () => boolean, limitMs: number, pollMs = 50): 
 /** A spawned `meshid run`, with the tail of its output kept for failure reports. */
 class AgentUnderFuzz {
   private output: string[] = [];
+  /**
+   * Lines of a fatal error, kept apart from the tail: Node prints the reason ("Assertion failed:
+   * ...") above a native stack trace longer than the tail, and the reason classifies the crash.
+   */
+  private readonly fatal: string[] = [];
   /** FUZZ_AGENT_NODE_FLAGS adds node flags to the agent (e.g. --heapsnapshot-near-heap-limit=1). */
   exited: string | undefined;
   adminAddress = '';
 
   private constructor(readonly child: ChildProcess & { pid: number }) {
     const keep = (chunk: Buffer): void => {
-      this.output.push(...chunk.toString().split('\n').filter(Boolean));
+      const lines = chunk.toString().split('\n').filter(Boolean);
+      this.fatal.push(...lines.filter((line) => /Assertion failed|FATAL ERROR|# Fatal error/.test(line)));
+      this.output.push(...lines);
       if (this.output.length > 40) this.output = this.output.slice(-40);
     };
     child.stdout?.on('data', keep);
@@ -102,7 +109,7 @@ class AgentUnderFuzz {
   }
 
   tail(): string {
-    return this.output.slice(-15).join('\n');
+    return [...this.fatal, ...this.output.slice(-15)].join('\n');
   }
 
   async stop(): Promise<string> {
